@@ -1,0 +1,164 @@
+"""The ``overlay-merge`` command line: one function per command, over the core.
+
+Errors are mapped to exit codes in exactly one place, :class:`_Group.invoke`:
+an :class:`OverlayMergeError` (bad input, missing objects, dirty tree) is one
+line on stderr and exit 3; click's usage errors stay exit 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from overlay_merge import __version__
+from overlay_merge.core.deployment import Deployment, open_at
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.initialize import init_bases
+from overlay_merge.core.layout import load_layout
+from overlay_merge.core.sample import make_sample
+from overlay_merge.core.status import compute_status
+from overlay_merge.reports.init import InitReport
+from overlay_merge.reports.report import EXIT_CANNOT, Report
+from overlay_merge.reports.status import StatusReport
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OverlayMergeError as exc:
+            click.echo(f"overlay-merge: {exc}", err=True)
+            ctx.exit(EXIT_CANNOT)
+        except OSError as exc:
+            # Disk full, permission denied...: say which file, never a traceback.
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"overlay-merge: cannot access{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(EXIT_CANNOT)
+
+
+@dataclass
+class _Options:
+    directory: Path
+    overrides: dict[str, str | None]
+    exclude: tuple[str, ...]
+
+    def deployment(self) -> Deployment:
+        return open_at(load_layout(self.directory, self.overrides, self.exclude))
+
+
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format (JSON is a stable schema, see docs/json.md).",
+)
+_PINNED = click.option(
+    "--pinned",
+    is_flag=True,
+    help="Use the upstream commit recorded in the deployment's HEAD (what CI checks out) "
+    "instead of the submodule's checked-out HEAD.",
+)
+
+
+def _deployment(ctx: click.Context) -> Deployment:
+    options: _Options = ctx.obj
+    return options.deployment()
+
+
+def _finish(ctx: click.Context, report: Report, fmt: str) -> None:
+    click.echo(report.render(fmt), nl=False)
+    ctx.exit(report.return_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="overlay-merge")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="Run as if started in this directory.",
+)
+@click.option("--upstream", metavar="DIR", help="Upstream submodule folder [skyportal].")
+@click.option("--overlay", metavar="DIR", help="Overlay folder [extensions/skyportal].")
+@click.option("--base-file", metavar="FILE", help="Base file [.overlay-base].")
+@click.option("--build-dir", metavar="DIR", help="Build output folder [patched_skyportal].")
+@click.option("--exclude", metavar="GLOB", multiple=True, help="Overlay paths to leave alone.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    directory: Path,
+    upstream: str | None,
+    overlay: str | None,
+    base_file: str | None,
+    build_dir: str | None,
+    exclude: tuple[str, ...],
+) -> None:
+    """Keep an overlay of patched upstream files in step with its upstream submodule."""
+    overrides = {
+        "upstream": upstream,
+        "overlay": overlay,
+        "base-file": base_file,
+        "build-dir": build_dir,
+    }
+    ctx.obj = _Options(directory, overrides, exclude)
+
+
+@cli.command()
+@_FORMAT
+@_PINNED
+@click.pass_context
+def init(ctx: click.Context, fmt: str, pinned: bool) -> None:
+    """Record the pin as base for every overlay file that has no entry yet."""
+    deployment = _deployment(ctx)
+    result = init_bases(deployment, pinned=pinned)
+    _finish(ctx, InitReport(result, deployment.layout.base_file), fmt)
+
+
+@cli.command()
+@_FORMAT
+@_PINNED
+@click.pass_context
+def status(ctx: click.Context, fmt: str, pinned: bool) -> None:
+    """Show where each overlay file stands against the pin (exit 1 if any is not up to date)."""
+    deployment = _deployment(ctx)
+    result = compute_status(deployment, pinned=pinned)
+    _finish(ctx, StatusReport(result, deployment.layout.base_file), fmt)
+
+
+@cli.command()
+@click.argument(
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="overlay-merge-demo",
+)
+@click.pass_context
+def demo(ctx: click.Context, directory: Path) -> None:
+    """Create a sample deployment in DIRECTORY and show its status."""
+    if directory.exists() and any(directory.iterdir()):
+        raise OverlayMergeError(
+            f"{directory}: exists and is not empty; the demo needs a new folder",
+            f"pick another folder (`overlay-merge demo {directory}-2`) or remove this one",
+        )
+    sample = make_sample(directory)
+    click.echo(f"sample deployment created in {sample.deployment}\n")
+    options = _Options(sample.deployment, {}, ())
+    report = StatusReport(compute_status(options.deployment()))
+    click.echo(report.render("text"))
+    click.echo(f"next: cd {sample.deployment} && overlay-merge status")
+    ctx.exit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``overlay-merge`` executable: dispatch only."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="overlay-merge")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""`.overlay-base`: which upstream commit each overlay file was merged with.
+
+Format (DESIGN §4): UTF-8, ``\\n`` line ends, one entry per line
+``<40-hex commit>  <overlay-relative path>`` sorted by the path's UTF-8
+bytes; ``#`` comment lines and blank lines are ignored.  Reading is strict:
+any bad line raises :class:`OverlayMergeError` naming the file, the line
+number and the problem.  Writing is atomic and always sorted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.paths import path_problem
+
+HEADER = (
+    "# overlay-merge: the upstream commit each overlay file was last merged with.\n"
+    "# Written by overlay-merge; review it, do not edit it by hand.\n"
+)
+MAX_SIZE = 16 * 1024 * 1024
+_HEX40 = re.compile(r"[0-9a-f]{40}")
+_SEPARATOR = "  "
+
+
+def _sort_key(path: str) -> bytes:
+    return path.encode("utf-8")
+
+
+def parse_base_file(
+    data: bytes, source: str = ".overlay-base", *, require_sorted: bool = True
+) -> dict[str, str]:
+    """Parse the bytes of a base file into ``{overlay path: commit hex}``.
+
+    *source* names the file in error messages.  With *require_sorted* false,
+    out-of-order entries are accepted (``init`` uses this to rewrite a file
+    into order); every other rule still holds.
+    """
+    fix = "correct or delete that line, then run `overlay-merge init`"
+    if len(data) > MAX_SIZE:
+        raise OverlayMergeError(
+            f"{source}: {len(data)} bytes, larger than the {MAX_SIZE}-byte limit "
+            "for a base file; it is not a `.overlay-base` written by overlay-merge",
+            "check which file `base-file` names in [tool.overlay-merge]",
+        )
+    entries: dict[str, str] = {}
+    previous: str | None = None
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        where = f"{source}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise OverlayMergeError(f"{where}: not UTF-8 (byte {exc.start + 1})", fix) from None
+        if line.endswith("\r"):
+            raise OverlayMergeError(
+                f"{where}: CRLF line end; `.overlay-base` uses \\n line ends",
+                f"convert it with `sed -i 's/\\r$//' {source}`",
+            )
+        if not line.strip() or line.startswith("#"):
+            continue
+        commit, sep, path = line.partition(_SEPARATOR)
+        if not sep:
+            raise OverlayMergeError(
+                f"{where}: expected '<40-hex commit>  <path>' (two spaces), got {line[:80]!r}",
+                fix,
+            )
+        if not _HEX40.fullmatch(commit):
+            raise OverlayMergeError(
+                f"{where}: {commit[:80]!r} is not a full 40-hex lowercase commit id", fix
+            )
+        problem = path_problem(path)
+        if problem:
+            raise OverlayMergeError(f"{where}: {path[:200]!r}: {problem}", fix)
+        if path in entries:
+            raise OverlayMergeError(f"{where}: duplicate entry for {path!r}", fix)
+        if require_sorted and previous is not None and _sort_key(path) < _sort_key(previous):
+            raise OverlayMergeError(
+                f"{where}: entries are not sorted by path ({path!r} comes after {previous!r})",
+                "run `overlay-merge init`, which rewrites the file in order",
+            )
+        entries[path] = commit
+        previous = path
+    return entries
+
+
+def read_base_file(path: Path, *, require_sorted: bool = True) -> dict[str, str]:
+    """Read and validate the base file at *path*; a missing file has no entries."""
+    try:
+        if path.is_symlink():
+            raise OverlayMergeError(
+                f"{path}: is a symlink; the base file must be a regular file",
+                f"replace the link with the file it points to (`cp --remove-destination "
+                f'"$(readlink -f {path})" {path}`)',
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except IsADirectoryError:
+        raise OverlayMergeError(f"{path}: is a directory, not a base file") from None
+    return parse_base_file(data, str(path), require_sorted=require_sorted)
+
+
+def format_base_file(entries: Mapping[str, str]) -> bytes:
+    """Render entries as base-file bytes: header, then one sorted line per entry."""
+    lines = [HEADER]
+    for path in sorted(entries, key=_sort_key):
+        commit = entries[path]
+        if not _HEX40.fullmatch(commit):
+            raise ValueError(f"not a 40-hex commit id: {commit!r}")
+        problem = path_problem(path)
+        if problem:
+            raise ValueError(f"unsafe path {path!r}: {problem}")
+        lines.append(f"{commit}{_SEPARATOR}{path}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def write_base_file(path: Path, entries: Mapping[str, str]) -> None:
+    """Atomically replace the base file at *path* with *entries*, sorted."""
+    write_bytes_atomic(path, format_base_file(entries))

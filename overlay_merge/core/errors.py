@@ -1,0 +1,24 @@
+"""The one user-facing error type.
+
+Anything a user can fix is raised as :class:`OverlayMergeError`: one line
+saying what is wrong and where, plus a hint naming the command that fixes it.
+The CLI maps it to exit code 3 in a single place; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+
+class OverlayMergeError(Exception):
+    """A condition the user can fix: bad input, missing objects, dirty tree."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} (fix: {self.hint})"
+        return self.message

@@ -1,0 +1,356 @@
+"""All git access goes through here: the only module that imports pygit2.
+
+It reads the upstream (a submodule of the deployment, with submodules of its
+own) straight from the object stores: a path that runs through a nested
+submodule (``baselayer/app/x.py``) follows the gitlink recorded in the
+upstream commit into the nested submodule's repository.  Bases and pins are
+always commits of the *top* upstream.
+
+Every failure a user can fix (a folder not initialized, a commit missing from
+a shallow clone, an unknown revision) becomes an :class:`OverlayMergeError`
+carrying the git command that fixes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pygit2
+
+from overlay_merge.core.errors import OverlayMergeError
+
+MODE_BLOB = 0o100644
+MODE_EXEC = 0o100755
+MODE_LINK = 0o120000
+MODE_TREE = 0o040000
+MODE_GITLINK = 0o160000
+
+INIT_HINT = "git submodule update --init --recursive"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file as git stores it: blob id and mode (regular, executable or symlink)."""
+
+    oid: str
+    mode: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path changed between two upstream commits (``A``dded, ``D``eleted,
+    ``M``odified, ``R``enamed, ``T`` mode/type changed); renames keep the old path."""
+
+    status: str
+    path: str
+    old_path: str | None = None
+    similarity: int = 100
+
+
+def _short(sha: str) -> str:
+    return sha[:7]
+
+
+@dataclass
+class UpstreamRepo:
+    """A repository of the upstream: the top one, or a nested submodule of it.
+
+    ``display`` is how the user reaches its working tree from the deployment
+    root (``skyportal``, ``skyportal/baselayer``): it is what error hints name.
+    """
+
+    repo: pygit2.Repository
+    display: str
+    workdir: Path | None
+    _nested: dict[str, UpstreamRepo] = field(default_factory=dict, repr=False)
+    _trees: dict[str, pygit2.Tree] = field(default_factory=dict, repr=False)
+
+    # -- revisions ---------------------------------------------------------
+
+    def fetch_hint(self) -> str:
+        """The command that brings missing history into this repository."""
+        if self.repo.is_shallow:
+            return f"git -C {self.display} fetch --unshallow"
+        return f"git -C {self.display} fetch origin"
+
+    def head(self) -> str:
+        """The checked-out commit (the pin, for the top upstream)."""
+        if self.repo.head_is_unborn:
+            raise OverlayMergeError(
+                f"{self.display}: HEAD has no commit (unborn branch)", INIT_HINT
+            )
+        return str(self.repo.head.peel(pygit2.Commit).id)
+
+    def resolve(self, rev: str) -> str:
+        """The full hex id of the commit *rev* names; anything else is an error."""
+        try:
+            obj: pygit2.Object = self.repo.revparse_single(rev)
+        except (KeyError, ValueError, pygit2.GitError):
+            raise OverlayMergeError(
+                f"{self.display}: unknown revision {rev!r}",
+                f"{self.fetch_hint()}, or check the name: `git -C {self.display} log --oneline`",
+            ) from None
+        if isinstance(obj, pygit2.Tag):
+            obj = self.repo[obj.target]
+        if not isinstance(obj, pygit2.Commit):
+            kind = obj.type_str
+            raise OverlayMergeError(
+                f"{self.display}: {rev!r} names a {kind}, not a commit",
+                f"name a commit, branch or tag of {self.display}",
+            )
+        return str(obj.id)
+
+    def tracked_branch(self) -> tuple[str, str] | None:
+        """The remote branch the upstream follows, as ``(name, commit)``, or None.
+
+        The checked-out branch's configured upstream when there is one; on a
+        detached HEAD (how ``git submodule update`` leaves submodules) the
+        remote's default branch (``origin/HEAD``), then ``origin/main`` or
+        ``origin/master``.
+        """
+        names: list[str] = []
+        if not self.repo.head_is_detached and not self.repo.head_is_unborn:
+            branch = self.repo.branches.local.get(self.repo.head.shorthand)
+            upstream = branch.upstream if branch is not None else None
+            if upstream is not None:
+                names.append(upstream.shorthand)
+        try:
+            names.append(self.repo.references["refs/remotes/origin/HEAD"].resolve().shorthand)
+        except (KeyError, pygit2.GitError):
+            pass
+        names += ["origin/main", "origin/master"]
+        for name in names:
+            ref = self.repo.references.get(f"refs/remotes/{name}")
+            if ref is not None:
+                return name, str(ref.peel(pygit2.Commit).id)
+        return None
+
+    def has_commit(self, sha: str) -> bool:
+        """True if commit *sha* is in this repository's object store."""
+        try:
+            return isinstance(self.repo[sha], pygit2.Commit)
+        except (KeyError, ValueError):
+            return False
+
+    def require_commit(self, sha: str, why: str) -> None:
+        """Raise a fixable error unless commit *sha* is present; *why* says what needs it."""
+        if not self.has_commit(sha):
+            raise OverlayMergeError(
+                f"{self.display}: commit {_short(sha)} ({why}) is missing from the object store",
+                self.fetch_hint(),
+            )
+
+    def tree(self, sha: str) -> pygit2.Tree:
+        """The root tree of commit *sha*, cached (many files share a base)."""
+        tree = self._trees.get(sha)
+        if tree is None:
+            try:
+                commit = self.repo[sha]
+            except (KeyError, ValueError):
+                commit = None
+            if not isinstance(commit, pygit2.Commit):
+                raise OverlayMergeError(
+                    f"{self.display}: commit {_short(sha)} is missing from the object store",
+                    self.fetch_hint(),
+                )
+            tree = commit.tree
+            self._trees[sha] = tree
+        return tree
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """True if *older* is *newer* or one of its ancestors."""
+        if older == newer:
+            return True
+        return bool(self.repo.descendant_of(newer, older))
+
+    def commits_between(self, old: str, new: str) -> list[tuple[str, str]]:
+        """``(sha, subject)`` of commits reachable from *new* but not *old*, newest first."""
+        walker = self.repo.walk(new, pygit2.enums.SortMode.TOPOLOGICAL)
+        walker.hide(old)
+        return [(str(c.id), c.message.split("\n", 1)[0]) for c in walker]
+
+    # -- paths ---------------------------------------------------------------
+
+    def entry(self, sha: str, path: str) -> Entry | None:
+        """The file at *path* in commit *sha*, following nested submodules; None if absent.
+
+        Directories and gitlinks at *path* count as absent: only files are
+        overlaid.
+        """
+        found = self._locate(sha, path)
+        if found is None:
+            return None
+        _, obj = found
+        if obj.filemode in (MODE_TREE, MODE_GITLINK):
+            return None
+        return Entry(str(obj.id), int(obj.filemode))
+
+    def read(self, sha: str, path: str) -> tuple[bytes, int] | None:
+        """The bytes and mode of *path* at commit *sha*, or None if absent."""
+        found = self._locate(sha, path)
+        if found is None:
+            return None
+        owner, obj = found
+        if obj.filemode in (MODE_TREE, MODE_GITLINK):
+            return None
+        blob = owner.repo[obj.id]
+        assert isinstance(blob, pygit2.Blob)
+        return blob.data, int(obj.filemode)
+
+    def _locate(self, sha: str, path: str) -> tuple[UpstreamRepo, pygit2.Object] | None:
+        tree = self.tree(sha)
+        try:
+            # Fast path: libgit2 walks the whole path in C.  It fails (KeyError)
+            # when the path is absent *or* runs through a gitlink.
+            return self, tree[path]
+        except KeyError:
+            pass
+        parts = path.split("/")
+        for depth, part in enumerate(parts[:-1]):
+            try:
+                obj = tree[part]
+            except KeyError:
+                return None
+            if obj.filemode == MODE_GITLINK:
+                prefix = "/".join(parts[: depth + 1])
+                nested = self.nested(prefix, sha)
+                nested_sha = str(obj.id)
+                nested.require_commit(
+                    nested_sha, f"recorded for {prefix} by {self.display} {_short(sha)}"
+                )
+                return nested._locate(nested_sha, "/".join(parts[depth + 1 :]))
+            if not isinstance(obj, pygit2.Tree):
+                return None
+            tree = obj
+        return None
+
+    def nested(self, prefix: str, sha: str) -> UpstreamRepo:
+        """The repository of the submodule at *prefix* (needed to read commit *sha*'s files)."""
+        cached = self._nested.get(prefix)
+        if cached is not None:
+            return cached
+        display = f"{self.display}/{prefix}"
+        candidates: list[Path] = []
+        if self.workdir is not None:
+            candidates.append(self.workdir / prefix)
+        # A submodule that was deinitialized keeps its git dir under modules/.
+        candidates.append(Path(self.repo.path) / "modules" / prefix)
+        for candidate in candidates:
+            if not (candidate / ".git").exists() and not (candidate / "HEAD").is_file():
+                continue
+            try:
+                repo = pygit2.Repository(str(candidate))
+            except pygit2.GitError:
+                continue
+            workdir = Path(repo.workdir) if repo.workdir else None
+            nested = UpstreamRepo(repo, display, workdir)
+            self._nested[prefix] = nested
+            return nested
+        raise OverlayMergeError(
+            f"{display}: nested submodule is not initialized, so files under {prefix}/ "
+            f"at {self.display} {_short(sha)} cannot be read",
+            INIT_HINT,
+        )
+
+    # -- changes ---------------------------------------------------------------
+
+    def changes(self, old: str, new: str) -> list[Change]:
+        """Every file changed from commit *old* to *new*, renames detected by similarity.
+
+        Where a nested submodule's gitlink moved, the files changed inside it
+        are listed under its path (when its repository is available).
+        """
+        diff = self.tree(old).diff_to_tree(self.tree(new))
+        diff.find_similar()
+        result: list[Change] = []
+        for delta in diff.deltas:
+            old_file, new_file = delta.old_file, delta.new_file
+            status = delta.status_char()
+            if MODE_GITLINK in (old_file.mode, new_file.mode):
+                result.extend(self._gitlink_changes(old_file, new_file, old, new))
+                continue
+            if status == "R":
+                result.append(Change("R", new_file.path, old_file.path, delta.similarity))
+            elif status in ("A", "D", "M", "T"):
+                result.append(Change(status, new_file.path if status == "A" else old_file.path))
+        return result
+
+    def _gitlink_changes(
+        self, old_file: pygit2.DiffFile, new_file: pygit2.DiffFile, old: str, new: str
+    ) -> list[Change]:
+        prefix = new_file.path
+        if old_file.mode != MODE_GITLINK or new_file.mode != MODE_GITLINK:
+            # A submodule appeared or vanished: report its path itself.
+            return [Change("A" if old_file.mode != MODE_GITLINK else "D", prefix)]
+        nested = self.nested(prefix, new)
+        old_sha, new_sha = str(old_file.id), str(new_file.id)
+        why = f"recorded for {prefix} between {_short(old)} and {_short(new)}"
+        for sha in (old_sha, new_sha):
+            nested.require_commit(sha, why)
+        return [
+            Change(
+                c.status,
+                f"{prefix}/{c.path}",
+                f"{prefix}/{c.old_path}" if c.old_path else None,
+                c.similarity,
+            )
+            for c in nested.changes(old_sha, new_sha)
+        ]
+
+
+def open_upstream(root: Path, upstream: str) -> UpstreamRepo:
+    """Open the upstream repository at *upstream* (relative to the deployment *root*)."""
+    path = root / upstream
+    if not path.is_dir():
+        raise OverlayMergeError(
+            f"{upstream}/: upstream folder missing in {root}",
+            f"{INIT_HINT}, or set `upstream` in [tool.overlay-merge]",
+        )
+    if not (path / ".git").exists():
+        raise OverlayMergeError(f"{upstream}/: upstream submodule is not initialized", INIT_HINT)
+    try:
+        repo = pygit2.Repository(str(path), pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
+    except pygit2.GitError as exc:
+        raise OverlayMergeError(
+            f"{upstream}/: not a usable git repository ({exc})", INIT_HINT
+        ) from None
+    return UpstreamRepo(repo, upstream, path)
+
+
+@dataclass
+class DeploymentRepo:
+    """The deployment's own repository: its HEAD's gitlinks, later its index."""
+
+    repo: pygit2.Repository
+    root: Path
+
+    def recorded_gitlink(self, path: str) -> str:
+        """The upstream commit the deployment's HEAD records at *path* (what CI checks out)."""
+        if self.repo.head_is_unborn:
+            raise OverlayMergeError(
+                f"{self.root}: the deployment has no commit yet, so no pin is recorded",
+                f"commit the upstream submodule first: `git add {path} && git commit`",
+            )
+        tree = self.repo.head.peel(pygit2.Commit).tree
+        try:
+            obj = tree[path]
+        except KeyError:
+            obj = None
+        if obj is None or obj.filemode != MODE_GITLINK:
+            raise OverlayMergeError(
+                f"{path}: HEAD of the deployment records no submodule there",
+                f"add the upstream as a submodule: `git submodule add <url> {path}`",
+            )
+        return str(obj.id)
+
+
+def open_deployment(root: Path) -> DeploymentRepo:
+    """Open the deployment repository at *root*."""
+    try:
+        repo = pygit2.Repository(str(root), pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
+    except pygit2.GitError:
+        raise OverlayMergeError(
+            f"{root}: not a git repository", "run overlay-merge inside your deployment repository"
+        ) from None
+    return DeploymentRepo(repo, root)

@@ -1,0 +1,104 @@
+"""The overlay on disk: which files it holds, their modes and bytes.
+
+Symlinks are overlay files of their own (mode 120000, content = the link
+target, as git stores them) and are never followed, so a link pointing
+outside the deployment can neither be read through nor written through.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.gitstore import MODE_BLOB, MODE_EXEC, MODE_LINK
+from overlay_merge.core.layout import Layout
+from overlay_merge.core.paths import path_problem
+
+# git's conflict markers, at the start of a line, with the default size of 7.
+_MARKER_STARTS = (b"<<<<<<< ", b">>>>>>> ")
+
+
+@dataclass(frozen=True)
+class OverlayFile:
+    """One file of the overlay: its overlay-relative POSIX path and git mode."""
+
+    path: str
+    mode: int
+
+
+def _mode_of(st: os.stat_result) -> int | None:
+    if stat.S_ISLNK(st.st_mode):
+        return MODE_LINK
+    if stat.S_ISREG(st.st_mode):
+        return MODE_EXEC if st.st_mode & 0o100 else MODE_BLOB
+    return None
+
+
+def scan_overlay(layout: Layout) -> list[OverlayFile]:
+    """Every overlay file not excluded by the layout, sorted by path bytes.
+
+    Raises a fixable error for names that cannot be recorded safely (not
+    UTF-8, a ``.git`` component) and for special files (FIFOs, sockets).
+    """
+    top = layout.overlay_path
+    if not top.exists():
+        return []
+    if top.is_symlink() or not top.is_dir():
+        raise OverlayMergeError(
+            f"{layout.overlay}: the overlay must be a directory, not a file or symlink",
+            "set `overlay` in [tool.overlay-merge] to the overlay directory",
+        )
+    found: list[OverlayFile] = []
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        here = Path(dirpath)
+        names = list(filenames)
+        # A symlink to a directory is listed among dirnames; git stores it as
+        # a link, so do we (and os.walk does not descend into it).
+        names += [d for d in dirnames if (here / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
+        for name in names:
+            full = here / name
+            rel = full.relative_to(top).as_posix()
+            if layout.is_excluded(rel):
+                continue
+            problem = path_problem(rel)
+            if problem:
+                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+                raise OverlayMergeError(
+                    f"{layout.overlay}/{shown}: cannot be an overlay file: {problem}",
+                    "rename it, or add it to `exclude` in [tool.overlay-merge]",
+                )
+            mode = _mode_of(full.lstat())
+            if mode is None:
+                raise OverlayMergeError(
+                    f"{layout.overlay}/{rel}: not a regular file or symlink",
+                    "remove it, or add it to `exclude` in [tool.overlay-merge]",
+                )
+            found.append(OverlayFile(rel, mode))
+    found.sort(key=lambda f: f.path.encode("utf-8"))
+    return found
+
+
+def read_overlay_bytes(layout: Layout, path: str) -> bytes:
+    """The content of overlay file *path*: its bytes, or a symlink's target (not followed)."""
+    full = layout.overlay_path / path
+    if full.is_symlink():
+        return os.fsencode(os.readlink(full))
+    return full.read_bytes()
+
+
+def has_conflict_markers(data: bytes) -> bool:
+    """True if *data* still holds git conflict markers (``<<<<<<< `` and ``>>>>>>> `` lines)."""
+    if _MARKER_STARTS[0] not in data:
+        return False
+    seen = [False, False]
+    for line in data.splitlines():
+        for i, marker in enumerate(_MARKER_STARTS):
+            if line.startswith(marker):
+                seen[i] = True
+        if all(seen):
+            return True
+    return False

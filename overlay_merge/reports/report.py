@@ -1,0 +1,31 @@
+"""What every report shares: formats and exit codes (DESIGN §6)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+EXIT_OK = 0
+EXIT_FOUND = 1  # drift or conflicts found
+EXIT_USAGE = 2  # click's
+EXIT_CANNOT = 3  # cannot proceed: bad input, missing objects, dirty tree
+
+
+def short(sha: str | None) -> str:
+    """A 7-character abbreviation, or ``-`` for no commit."""
+    return sha[:7] if sha else "-"
+
+
+def to_json(document: Mapping[str, Any]) -> str:
+    """Stable JSON: keys in the order given, two-space indent, trailing newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+class Report(Protocol):
+    """The interface the CLI relies on."""
+
+    @property
+    def return_code(self) -> int: ...
+
+    def render(self, fmt: str) -> str: ...

@@ -1,0 +1,50 @@
+"""The layering the folders show is real: the core loads neither textual nor click."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import overlay_merge
+
+PACKAGE = Path(overlay_merge.__file__).parent
+
+
+def test_core_and_reports_import_without_textual_or_click() -> None:
+    code = (
+        "import sys, pkgutil, importlib, overlay_merge.core, overlay_merge.reports\n"
+        "for pkg in (overlay_merge.core, overlay_merge.reports):\n"
+        "    for m in pkgutil.iter_modules(pkg.__path__):\n"
+        "        importlib.import_module(f'{pkg.__name__}.{m.name}')\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('textual', 'click', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == ""
+
+
+def test_status_command_does_not_load_textual() -> None:
+    code = "import sys\nfrom overlay_merge.cli import main\nprint('textual' in sys.modules)\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == "False"
+
+
+def test_only_gitstore_imports_pygit2() -> None:
+    importers = set()
+    for source in PACKAGE.rglob("*.py"):
+        tree = ast.parse(source.read_text("utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] == "pygit2" for n in names):
+                importers.add(source.relative_to(PACKAGE).as_posix())
+    assert importers == {"core/gitstore.py"}
