@@ -13,10 +13,14 @@ carrying the git command that fixes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import pygit2
+from pygit2 import ffi
+from pygit2._libgit2 import lib as _libgit2
 
 from overlay_merge.core.errors import OverlayMergeError
 
@@ -354,3 +358,134 @@ def open_deployment(root: Path) -> DeploymentRepo:
             f"{root}: not a git repository", "run overlay-merge inside your deployment repository"
         ) from None
     return DeploymentRepo(repo, root)
+
+
+# -- three-way file merges ------------------------------------------------------
+
+MergeStyle = Literal["merge", "diff3", "zdiff3"]
+_STYLE_FLAGS: dict[str, int] = {
+    "merge": _libgit2.GIT_MERGE_FILE_STYLE_MERGE,
+    "diff3": _libgit2.GIT_MERGE_FILE_STYLE_DIFF3,
+    "zdiff3": _libgit2.GIT_MERGE_FILE_STYLE_ZDIFF3,
+}
+
+
+class _MemoryBackend(pygit2.OdbBackend):
+    """An object database backend in a dict: the three sides of one merge.
+
+    ``git_merge_file_from_index`` reads its inputs as blobs from a
+    repository's object database; keeping them here means a merge (and so a
+    dry run) writes nothing anywhere.  Raising KeyError means "not found".
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blobs: dict[pygit2.Oid, bytes] = {}
+
+    def read_cb(self, oid: pygit2.Oid) -> tuple[int, bytes]:
+        return int(pygit2.enums.ObjectType.BLOB), self.blobs[oid]
+
+    def read_prefix_cb(self, prefix: str) -> tuple[int, bytes, pygit2.Oid]:
+        # libgit2 reloads blob data through here even for full ids.
+        for oid, data in self.blobs.items():
+            if str(oid).startswith(str(prefix)):
+                return int(pygit2.enums.ObjectType.BLOB), data, oid
+        raise KeyError(prefix)
+
+    def read_header_cb(self, oid: pygit2.Oid) -> tuple[int, int]:
+        return int(pygit2.enums.ObjectType.BLOB), len(self.blobs[oid])
+
+    def exists_cb(self, oid: pygit2.Oid) -> bool:
+        return oid in self.blobs
+
+    def exists_prefix_cb(self, prefix: str) -> pygit2.Oid:
+        for oid in self.blobs:
+            if str(oid).startswith(str(prefix)):
+                return oid
+        raise KeyError(prefix)
+
+    def refresh_cb(self) -> None:
+        pass
+
+    def write_cb(self, oid: pygit2.Oid, data: bytes, kind: int) -> None:
+        self.blobs[oid] = data
+
+    def __iter__(self) -> Iterator[pygit2.Oid]:
+        return iter(list(self.blobs))
+
+
+class _Merger:
+    """One in-memory repository reused for every merge (not thread-safe)."""
+
+    def __init__(self) -> None:
+        self.backend = _MemoryBackend()
+        odb = pygit2.Odb()
+        odb.add_backend(self.backend, 1)
+        self.repo = pygit2.Repository()
+        self.repo.set_odb(odb)
+
+    def _entry(self, data: bytes, path: str) -> pygit2.IndexEntry:
+        oid = pygit2.hash(data)
+        self.backend.blobs[oid] = data
+        return pygit2.IndexEntry(path, oid, pygit2.enums.FileMode.BLOB)
+
+    def merge(
+        self,
+        base: bytes | None,
+        ours: bytes,
+        theirs: bytes,
+        labels: tuple[bytes, bytes, bytes],
+        flags: int,
+    ) -> tuple[bytes | None, bool]:
+        entries = [None if base is None else self._entry(base, "base")]
+        entries += [self._entry(ours, "ours"), self._entry(theirs, "theirs")]
+        # Every cdata must stay referenced until the call returns: struct
+        # fields holding pointers do not keep their targets alive.
+        c_entries: list[Any] = [e._to_c() if e is not None else (ffi.NULL, None) for e in entries]
+        c_labels = [ffi.new("char[]", label) for label in labels]
+        opts = ffi.new("git_merge_file_options *")
+        opts.version = 1
+        opts.ancestor_label, opts.our_label, opts.their_label = c_labels
+        opts.flags = flags
+        result = ffi.new("git_merge_file_result *")
+        try:
+            err = _libgit2.git_merge_file_from_index(
+                result, self.repo._repo, c_entries[0][0], c_entries[1][0], c_entries[2][0], opts
+            )
+            if err < 0:
+                raise pygit2.GitError(f"libgit2 merge failed ({err})")
+            automergeable = bool(result.automergeable)
+            if result.ptr == ffi.NULL:
+                # libgit2 gives no content for binary input (or an empty result).
+                return (b"" if automergeable else None), automergeable
+            return bytes(ffi.buffer(result.ptr, result.len)), automergeable
+        finally:
+            _libgit2.git_merge_file_result_free(result)
+            self.backend.blobs.clear()
+
+
+_merger: _Merger | None = None
+
+
+def merge_file(
+    base: bytes | None,
+    ours: bytes,
+    theirs: bytes,
+    *,
+    labels: tuple[str, str, str],
+    style: MergeStyle = "zdiff3",
+) -> tuple[bytes | None, bool]:
+    """Three-way merge of byte strings with libgit2, labelled git-style markers.
+
+    *labels* are (base, ours, theirs) marker labels.  *base* None merges two
+    sides that were both added (empty ancestor).  Returns ``(content,
+    automergeable)``; content is None when libgit2 sees binary input.
+    Nothing is written anywhere: the blobs live in an in-memory backend.
+    """
+    global _merger  # noqa: PLW0603 - one in-memory repository, built on first use
+    if _merger is None:
+        _merger = _Merger()
+    encoded = tuple(label.encode("utf-8") for label in labels)
+    return _merger.merge(
+        base, ours, theirs, (encoded[0], encoded[1], encoded[2]), _STYLE_FLAGS[style]
+    )

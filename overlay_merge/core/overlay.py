@@ -17,9 +17,6 @@ from overlay_merge.core.gitstore import MODE_BLOB, MODE_EXEC, MODE_LINK
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.paths import path_problem
 
-# git's conflict markers, at the start of a line, with the default size of 7.
-_MARKER_STARTS = (b"<<<<<<< ", b">>>>>>> ")
-
 
 @dataclass(frozen=True)
 class OverlayFile:
@@ -88,17 +85,3 @@ def read_overlay_bytes(layout: Layout, path: str) -> bytes:
     if full.is_symlink():
         return os.fsencode(os.readlink(full))
     return full.read_bytes()
-
-
-def has_conflict_markers(data: bytes) -> bool:
-    """True if *data* still holds git conflict markers (``<<<<<<< `` and ``>>>>>>> `` lines)."""
-    if _MARKER_STARTS[0] not in data:
-        return False
-    seen = [False, False]
-    for line in data.splitlines():
-        for i, marker in enumerate(_MARKER_STARTS):
-            if line.startswith(marker):
-                seen[i] = True
-        if all(seen):
-            return True
-    return False

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.overlay import has_conflict_markers, read_overlay_bytes, scan_overlay
+from overlay_merge.core.markers import has_conflict_markers
+from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 
 UP_TO_DATE = "up-to-date"
 STALE = "stale"

@@ -1,0 +1,275 @@
+"""The bump plan: every overlay file's three-way merge, computed in memory (DESIGN §5).
+
+For each overlay file with base B and the target T: base = upstream B:path,
+ours = the overlay copy, theirs = upstream T:path.  Nothing is written here;
+:mod:`overlay_merge.core.apply` carries a plan out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.gitstore import MODE_LINK, Change, MergeStyle, merge_file
+from overlay_merge.core.markers import count_conflicts, has_conflict_markers, label_empty_sides
+from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
+from overlay_merge.core.status import ADDITION, PATCH
+
+UNCHANGED = "unchanged"
+CLEAN = "clean"
+CONFLICT = "conflict"
+CONVERGED = "converged"
+DELETED_UPSTREAM = "deleted-upstream"
+RENAMED_UPSTREAM = "renamed-upstream"
+ADDED_UPSTREAM = "added-upstream"
+BINARY = "binary"
+BUMP_STATES = (
+    UNCHANGED,
+    CLEAN,
+    CONFLICT,
+    CONVERGED,
+    DELETED_UPSTREAM,
+    RENAMED_UPSTREAM,
+    ADDED_UPSTREAM,
+    BINARY,
+)
+# States that leave work for the maintainer after a merge.
+CONFLICTING = frozenset({CONFLICT, DELETED_UPSTREAM, ADDED_UPSTREAM, BINARY})
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a merge: content bytes and git mode."""
+
+    data: bytes
+    mode: int
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What a bump does to one overlay file.
+
+    ``content``/``mode`` are what a merge writes (``content`` None: the file
+    is left as it is); ``renamed_to`` is upstream's new path for
+    ``renamed-upstream``, where a merge moves the overlay file.  The three
+    sides are kept for the diff views and the index stages.
+    """
+
+    path: str
+    kind: str
+    state: str
+    base_commit: str
+    ours: Side
+    base: Side | None = None
+    theirs: Side | None = None
+    renamed_to: str | None = None
+    conflicts: int = 0
+    content: bytes | None = None
+    mode: int | None = None
+
+    @property
+    def target_path(self) -> str:
+        """Where the file lives after the merge."""
+        return self.renamed_to or self.path
+
+    @property
+    def conflicting(self) -> bool:
+        """True if the merge leaves work for the maintainer."""
+        return self.state in CONFLICTING or self.conflicts > 0
+
+
+@dataclass(frozen=True)
+class BumpPlan:
+    """A planned bump of the upstream from the pin to a target."""
+
+    upstream: str
+    overlay: str
+    pin: str
+    target: str
+    target_rev: str
+    style: str
+    files: tuple[FilePlan, ...]
+    commits: tuple[tuple[str, str], ...]
+    orphaned: tuple[str, ...] = ()
+
+    def count(self, state: str) -> int:
+        return sum(1 for f in self.files if f.state == state)
+
+    @property
+    def conflicting(self) -> tuple[FilePlan, ...]:
+        return tuple(f for f in self.files if f.conflicting)
+
+
+def _short(sha: str) -> str:
+    return sha[:7]
+
+
+def _renames(changes: Iterable[Change]) -> dict[str, str]:
+    return {c.old_path: c.path for c in changes if c.status == "R" and c.old_path}
+
+
+def plan_bump(
+    deployment: Deployment,
+    rev: str | None = None,
+    *,
+    style: MergeStyle = "zdiff3",
+    allow_downgrade: bool = False,
+) -> BumpPlan:
+    """Plan the bump of every overlay file from its base to the target *rev*.
+
+    *rev* defaults to the upstream's tracked remote branch.  Raises a fixable
+    error, before anything could be written, for: overlay files with no
+    base, files still holding conflict markers, an unknown *rev*, missing
+    base commits, and a target that is not a descendant of the pin (unless
+    *allow_downgrade*).
+    """
+    layout = deployment.layout
+    upstream = deployment.upstream
+    pin = upstream.head()
+    if rev is None:
+        tracked = upstream.tracked_branch()
+        if tracked is None:
+            raise OverlayMergeError(
+                f"{layout.upstream}: no tracked remote branch to bump to",
+                f"name the target: `overlay-merge bump REV` (after `git -C {layout.upstream} "
+                "fetch`)",
+            )
+        rev, target = tracked
+    else:
+        target = upstream.resolve(rev)
+    if not allow_downgrade and not upstream.is_ancestor(pin, target):
+        direction = "older than" if upstream.is_ancestor(target, pin) else "not a descendant of"
+        raise OverlayMergeError(
+            f"{layout.upstream}: target {rev} ({_short(target)}) is {direction} the pin "
+            f"({_short(pin)}); that is a downgrade",
+            "pass --allow-downgrade if you mean it",
+        )
+    bases = deployment.bases()
+    overlay = scan_overlay(layout)
+    _check_preconditions(deployment, overlay, bases)
+    renames: dict[str, dict[str, str]] = {}
+
+    def renames_from(base: str) -> dict[str, str]:
+        # One rename-detecting tree diff per distinct base, only when needed.
+        if base not in renames:
+            renames[base] = _renames(upstream.changes(base, target))
+        return renames[base]
+
+    files = tuple(
+        _plan_file(deployment, item, bases[item.path], target, style, renames_from)
+        for item in overlay
+    )
+    present = {f.path for f in overlay}
+    orphaned = tuple(p for p in bases if p not in present)
+    commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
+    return BumpPlan(
+        layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned
+    )
+
+
+def _check_preconditions(
+    deployment: Deployment, overlay: list[OverlayFile], bases: dict[str, str]
+) -> None:
+    layout = deployment.layout
+
+    def first(paths: list[str]) -> str:
+        more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+        return f"{layout.overlay}/{paths[0]}{more}"
+
+    unrecorded = [f.path for f in overlay if f.path not in bases]
+    if unrecorded:
+        raise OverlayMergeError(
+            f"{first(unrecorded)}: no base in {layout.base_file}",
+            "run `overlay-merge init` to record their base, then retry",
+        )
+    marked = [f.path for f in overlay if has_conflict_markers(read_overlay_bytes(layout, f.path))]
+    if marked:
+        raise OverlayMergeError(
+            f"{first(marked)}: still holds conflict markers, and a file with markers is "
+            "never merged into again",
+            "resolve the markers and run `overlay-merge resolve`, or `overlay-merge abort`",
+        )
+    for path, commit in bases.items():
+        deployment.upstream.require_commit(commit, f"base of {path} in {layout.base_file}")
+
+
+def _side(found: tuple[bytes, int] | None) -> Side | None:
+    return None if found is None else Side(found[0], found[1])
+
+
+def _plan_file(
+    deployment: Deployment,
+    item: OverlayFile,
+    base_commit: str,
+    target: str,
+    style: MergeStyle,
+    renames_from: Callable[[str], dict[str, str]],
+) -> FilePlan:
+    upstream = deployment.upstream
+    path = item.path
+    ours = Side(read_overlay_bytes(deployment.layout, path), item.mode)
+    base = _side(upstream.read(base_commit, path))
+    theirs = _side(upstream.read(target, path))
+    kind = PATCH if base is not None else ADDITION
+    renamed_to = None
+    if base is not None and theirs is None:
+        renamed_to = renames_from(base_commit).get(path)
+        if renamed_to is None:
+            return FilePlan(path, kind, DELETED_UPSTREAM, base_commit, ours, base)
+        theirs = _side(upstream.read(target, renamed_to))
+    plan = partial(
+        FilePlan,
+        path,
+        kind,
+        base_commit=base_commit,
+        ours=ours,
+        base=base,
+        theirs=theirs,
+        renamed_to=renamed_to,
+    )
+    if theirs is None:
+        return plan(UNCHANGED)  # an addition upstream still lacks
+    if renamed_to is None and base == theirs:
+        return plan(UNCHANGED)
+    if renamed_to is None and ours == theirs:
+        return plan(CONVERGED)
+    labels = (f"base {_short(base_commit)}", "overlay", f"upstream {_short(target)}")
+    content, mode, conflicts = _merge(base, ours, theirs, labels, style)
+    if base is None:
+        state = ADDED_UPSTREAM
+    elif renamed_to is not None:
+        state = RENAMED_UPSTREAM
+    elif content is None:
+        state = BINARY
+    else:
+        state = CONFLICT if conflicts else CLEAN
+    return plan(state, conflicts=conflicts, content=content, mode=mode)
+
+
+def _merge(
+    base: Side | None, ours: Side, theirs: Side, labels: tuple[str, str, str], style: MergeStyle
+) -> tuple[bytes | None, int, int]:
+    """Merge contents and modes: ``(content or None for binary, mode, conflicts)``."""
+    # A mode change is taken from the side that made it; the overlay wins a tie.
+    mode = theirs.mode if base is not None and ours.mode == base.mode else ours.mode
+    if base is not None and ours.data == base.data:
+        return theirs.data, mode, 0
+    if ours.data == theirs.data or (base is not None and theirs.data == base.data):
+        return ours.data, mode, 0
+    sides = (ours, theirs) if base is None else (base, ours, theirs)
+    if any(b"\0" in s.data or s.mode == MODE_LINK for s in sides):
+        # Binary content and symlinks get no markers: the maintainer picks a side.
+        return None, mode, 1
+    base_data = None if base is None else base.data
+    content, clean = merge_file(base_data, ours.data, theirs.data, labels=labels, style=style)
+    if content is None:
+        return None, mode, 1
+    if clean:
+        return content, mode, 0
+    encoded = (labels[0].encode(), labels[1].encode(), labels[2].encode())
+    if not base_data or not ours.data or not theirs.data:
+        content = label_empty_sides(content, base_data, ours.data, theirs.data, encoded)
+    return content, mode, max(1, count_conflicts(content, encoded[1], encoded[2]))
