@@ -15,12 +15,23 @@ from typing import Any
 import click
 
 from overlay_merge import __version__
+from overlay_merge.core.apply import abort, apply_merge, apply_update
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.initialize import init_bases
 from overlay_merge.core.layout import load_layout
+from overlay_merge.core.plan import plan_bump
+from overlay_merge.core.resolve import resolve as resolve_files
 from overlay_merge.core.sample import make_sample
 from overlay_merge.core.status import compute_status
+from overlay_merge.reports.bump import (
+    AbortReport,
+    ApplyReport,
+    CancelReport,
+    PlanReport,
+    ResolveReport,
+)
 from overlay_merge.reports.init import InitReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report
 from overlay_merge.reports.status import StatusReport
@@ -130,6 +141,68 @@ def status(ctx: click.Context, fmt: str, pinned: bool) -> None:
     deployment = _deployment(ctx)
     result = compute_status(deployment, pinned=pinned)
     _finish(ctx, StatusReport(result, deployment.layout.base_file), fmt)
+
+
+@cli.command()
+@click.argument("rev", required=False)
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option(
+    "--choice",
+    type=click.Choice(["merge", "update", "cancel"]),
+    help="Apply without asking: merge (write merges, stop for conflicts), update (move the "
+    "pin only), cancel (change nothing).",
+)
+@click.option(
+    "--style",
+    type=click.Choice(["zdiff3", "diff3", "merge"]),
+    default="zdiff3",
+    show_default=True,
+    help="Conflict marker style.",
+)
+@click.option("--force", is_flag=True, help="Proceed over uncommitted changes (backed up first).")
+@click.option("--allow-downgrade", is_flag=True, help="Allow a target that is not a descendant.")
+@_FORMAT
+@click.pass_context
+def bump(
+    ctx: click.Context,
+    rev: str | None,
+    dry_run: bool,
+    choice: str | None,
+    style: MergeStyle,
+    force: bool,
+    allow_downgrade: bool,
+    fmt: str,
+) -> None:
+    """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
+    deployment = _deployment(ctx)
+    plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
+    if dry_run or choice is None:
+        # Without a choice the plan is printed and nothing changes (never blocks).
+        _finish(ctx, PlanReport(plan), fmt)
+    if choice == "cancel":
+        _finish(ctx, CancelReport(plan), fmt)
+    apply = apply_merge if choice == "merge" else apply_update
+    result = apply(deployment, plan, force=force)
+    _finish(ctx, ApplyReport(plan, result), fmt)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@_FORMAT
+@click.pass_context
+def resolve(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
+    """Record the bump's target as base for conflicted files fixed by hand (all by default)."""
+    result = resolve_files(_deployment(ctx), paths)
+    _finish(ctx, ResolveReport(result), fmt)
+
+
+@cli.command("abort")
+@_FORMAT
+@click.pass_context
+def abort_command(ctx: click.Context, fmt: str) -> None:
+    """Undo the bump in progress: overlay files, .overlay-base, index and pin as before it."""
+    journal = abort(_deployment(ctx))
+    _finish(ctx, AbortReport(journal), fmt)
 
 
 @cli.command()

@@ -257,6 +257,70 @@ class UpstreamRepo:
             INIT_HINT,
         )
 
+    # -- the working tree ------------------------------------------------------
+
+    def head_state(self) -> tuple[str | None, str]:
+        """``(symbolic ref or None when detached, commit)`` of HEAD, to restore it exactly."""
+        ref = None if self.repo.head_is_detached else self.repo.head.name
+        return ref, self.head()
+
+    def dirty_files(self) -> list[str]:
+        """Tracked files whose working-tree or index state differs from HEAD.
+
+        Untracked and ignored files are not looked at (a checkout leaves them
+        alone), which keeps this fast on trees full of build artifacts.
+        Submodules count as dirty only when their files are modified.
+        """
+        flags = self.repo.status(untracked_files="no", ignored=False)
+        return sorted(
+            path for path, flag in flags.items() if flag != 0 and not self._is_submodule_move(path)
+        )
+
+    def _is_submodule_move(self, path: str) -> bool:
+        # A nested submodule checked out elsewhere than its gitlink is how an
+        # interrupted bump or a manual checkout leaves it; not a user edit.
+        try:
+            return self.tree(self.head())[path].filemode == MODE_GITLINK
+        except KeyError:
+            return False
+
+    def checkout(self, sha: str, ref: str | None = None) -> None:
+        """Check the working tree out at commit *sha*; HEAD to *ref* or detached.
+
+        FORCE is safe here: callers check beforehand that the tree is clean
+        (or back up what is not), and only tracked files are overwritten.
+        """
+        commit = self.repo[sha]
+        force = pygit2.enums.CheckoutStrategy.FORCE
+        self.repo.checkout_tree(commit, strategy=force)  # type: ignore[no-untyped-call]
+        if ref is not None:
+            self.repo.set_head(ref)
+        else:
+            self.repo.set_head(commit.id)
+
+    def submodule_paths(self, sha: str) -> list[str]:
+        """Paths of the gitlinks that commit *sha*'s ``.gitmodules`` declares."""
+        found = self.read(sha, ".gitmodules")
+        if found is None:
+            return []
+        paths: list[str] = []
+        for line in found[0].decode("utf-8", "replace").splitlines():
+            key, _, value = line.strip().partition("=")
+            if key.strip() == "path" and value.strip():
+                path = value.strip()
+                entry = self._locate(sha, path)
+                if entry is not None and entry[1].filemode == MODE_GITLINK:
+                    paths.append(path)
+        return paths
+
+    def gitlink(self, sha: str, path: str) -> str | None:
+        """The commit commit *sha* records for the submodule at *path*."""
+        try:
+            obj = self.tree(sha)[path]
+        except KeyError:
+            return None
+        return str(obj.id) if obj.filemode == MODE_GITLINK else None
+
     # -- changes ---------------------------------------------------------------
 
     def changes(self, old: str, new: str) -> list[Change]:
@@ -347,6 +411,81 @@ class DeploymentRepo:
                 f"add the upstream as a submodule: `git submodule add <url> {path}`",
             )
         return str(obj.id)
+
+    @property
+    def git_dir(self) -> Path:
+        """The deployment's git directory (``.git``, or a worktree's)."""
+        return Path(self.repo.path)
+
+    @property
+    def index_path(self) -> Path:
+        return self.git_dir / "index"
+
+    def dirty_paths(self, prefixes: tuple[str, ...]) -> list[str]:
+        """Paths under *prefixes* with uncommitted changes, untracked files included."""
+        dirty: list[str] = []
+        for path, flag in self.repo.status(untracked_files="all", ignored=False).items():
+            if flag == 0:
+                continue
+            if any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes):
+                dirty.append(path)
+        return sorted(dirty)
+
+    def unmerged_paths(self) -> list[str]:
+        """Paths registered as unmerged (conflict stages) in the deployment's index."""
+        index = self.repo.index
+        index.read()
+        conflicts = index.conflicts
+        if conflicts is None:
+            return []
+        paths = set()
+        for stages in conflicts:
+            for entry in stages:
+                if entry is not None:
+                    paths.add(entry.path)
+        return sorted(paths)
+
+    def register_conflict(
+        self,
+        path: str,
+        base: tuple[bytes, int] | None,
+        ours: tuple[bytes, int] | None,
+        theirs: tuple[bytes, int] | None,
+    ) -> None:
+        """Record *path* as unmerged in the index: stages 1/2/3 = base/overlay/upstream.
+
+        The blobs go into the deployment's object store, where ``git mergetool``
+        and editors' merge views read them.
+        """
+
+        def entry(side: tuple[bytes, int] | None) -> pygit2.IndexEntry | None:
+            if side is None:
+                return None
+            return pygit2.IndexEntry(
+                path, self.repo.create_blob(side[0]), pygit2.enums.FileMode(side[1])
+            )
+
+        index = self.repo.index
+        index.read()
+        index.add_conflict(entry(base), entry(ours), entry(theirs))
+        index.write()
+
+    def clear_conflict(self, path: str) -> None:
+        """Drop *path*'s conflict stages; put back HEAD's entry so the file reads as modified."""
+        index = self.repo.index
+        index.read()
+        conflicts = index.conflicts
+        if conflicts is not None and path in conflicts:
+            del conflicts[path]
+        if not self.repo.head_is_unborn:
+            tree = self.repo.head.peel(pygit2.Commit).tree
+            try:
+                obj = tree[path]
+            except KeyError:
+                obj = None
+            if obj is not None and obj.filemode not in (MODE_TREE, MODE_GITLINK):
+                index.add(pygit2.IndexEntry(path, obj.id, obj.filemode))
+        index.write()
 
 
 def open_deployment(root: Path) -> DeploymentRepo:

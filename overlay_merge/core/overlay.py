@@ -85,3 +85,30 @@ def read_overlay_bytes(layout: Layout, path: str) -> bytes:
     if full.is_symlink():
         return os.fsencode(os.readlink(full))
     return full.read_bytes()
+
+
+def safe_overlay_path(layout: Layout, path: str) -> Path:
+    """The on-disk place of overlay *path*, refusing anything that could escape the overlay.
+
+    The path must pass :func:`path_problem`, and no existing component
+    between the overlay root and the file may be a symlink (writing through
+    one could land anywhere).
+    """
+    problem = path_problem(path)
+    if problem:
+        raise OverlayMergeError(
+            f"{layout.overlay}/{path[:200]!r}: refusing to write there: {problem}",
+            "check the upstream commit's tree for hostile or broken names",
+        )
+    here = layout.overlay_path
+    if here.is_symlink():
+        raise OverlayMergeError(f"{layout.overlay}: the overlay folder is a symlink; refusing")
+    for part in path.split("/")[:-1]:
+        here = here / part
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            raise OverlayMergeError(
+                f"{layout.overlay}/{path}: {here.relative_to(layout.root)} is a symlink or "
+                "a file, not a folder; refusing to write through it",
+                "replace it with a real folder, or exclude the path",
+            )
+    return here / path.rsplit("/", maxsplit=1)[-1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.journal import APPLYING, DONE, load_journal
 from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 
@@ -39,6 +41,7 @@ class StatusResult:
     files: tuple[FileStatus, ...]
     tracking: tuple[str, str] | None = None
     ahead: int = 0
+    bump: str | None = None  # "interrupted" or "conflicts" while a bump is unfinished
 
 
 def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusResult:
@@ -53,6 +56,7 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
     pin = deployment.pin(pinned=pinned)
     bases = deployment.bases()
     present = {f.path for f in scan_overlay(layout)}
+    bump, pending = _bump_in_progress(deployment)
     for path, commit in bases.items():
         upstream.require_commit(commit, f"base of {path} in {layout.base_file}")
     files: list[FileStatus] = []
@@ -68,7 +72,7 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
         state: str
         if path not in present:
             state = ORPHANED
-        elif has_conflict_markers(read_overlay_bytes(layout, path)):
+        elif path in pending or has_conflict_markers(read_overlay_bytes(layout, path)):
             state = CONFLICT_PENDING
         elif at_base != at_pin:
             state = STALE
@@ -79,4 +83,18 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
     ahead = 0
     if tracking is not None and tracking[1] != pin:
         ahead = len(upstream.commits_between(pin, tracking[1]))
-    return StatusResult(layout.upstream, layout.overlay, pin, tuple(files), tracking, ahead)
+    return StatusResult(layout.upstream, layout.overlay, pin, tuple(files), tracking, ahead, bump)
+
+
+def _bump_in_progress(deployment: Deployment) -> tuple[str | None, set[str]]:
+    """An unfinished bump, and the overlay files it left in conflict (journal or index)."""
+    layout = deployment.layout
+    repo = open_deployment(layout.root)
+    prefix = layout.overlay + "/"
+    pending = {p[len(prefix) :] for p in repo.unmerged_paths() if p.startswith(prefix)}
+    journal = load_journal(repo.git_dir)
+    if journal is None or journal.phase == DONE:
+        return None, pending
+    if journal.phase == APPLYING:
+        return "interrupted", pending
+    return "conflicts", pending | set(journal.conflicts)

@@ -17,6 +17,15 @@ def short(sha: str | None) -> str:
     return sha[:7] if sha else "-"
 
 
+def plural(n: int, word: str) -> str:
+    """``1 file``, ``2 files``; words ending in y take ``ies``."""
+    if n == 1:
+        return f"{n} {word}"
+    if word.endswith("y"):
+        return f"{n} {word[:-1]}ies"
+    return f"{n} {word}s"
+
+
 def to_json(document: Mapping[str, Any]) -> str:
     """Stable JSON: keys in the order given, two-space indent, trailing newline."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

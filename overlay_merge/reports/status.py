@@ -39,6 +39,8 @@ class StatusReport:
 
     @property
     def return_code(self) -> int:
+        if self.result.bump is not None:
+            return EXIT_FOUND
         return EXIT_OK if set(self.counts) <= {UP_TO_DATE} else EXIT_FOUND
 
     def render(self, fmt: str) -> str:
@@ -54,6 +56,7 @@ class StatusReport:
             "overlay": r.overlay,
             "pin": r.pin,
             "tracking": tracking,
+            "bump_in_progress": r.bump,
             "counts": {state: self.counts.get(state, 0) for state in STATES},
             "files": [
                 {"path": f.path, "kind": f.kind, "base": f.base, "state": f.state} for f in r.files
@@ -66,6 +69,13 @@ class StatusReport:
             f"{r.upstream} pinned at {short(r.pin)}; overlay {r.overlay}: "
             f"{len(r.files)} file{'s' if len(r.files) != 1 else ''}"
         ]
+        if r.bump == "interrupted":
+            lines.append("a bump was interrupted while writing: `overlay-merge abort` restores")
+        elif r.bump == "conflicts":
+            lines.append(
+                "a bump is in progress: resolve its conflicts (`overlay-merge resolve`) "
+                "or `overlay-merge abort`"
+            )
         if r.tracking is not None and r.ahead:
             lines.append(
                 f"{r.tracking[0]} is {r.ahead} commit{'s' if r.ahead != 1 else ''} ahead "

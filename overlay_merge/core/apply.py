@@ -1,0 +1,317 @@
+"""Carrying out a bump plan (``merge`` or ``update``), and ``abort``.
+
+Every precondition is checked before the first write (copier's rule); then
+the journal, with a backup of everything that will change, is written; then
+the changes, each one atomic.  ``abort`` replays the journal's backups.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from overlay_merge.core.basefile import write_base_file
+from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.gitstore import (
+    MODE_EXEC,
+    MODE_LINK,
+    DeploymentRepo,
+    UpstreamRepo,
+    open_deployment,
+)
+from overlay_merge.core.journal import (
+    DONE,
+    MERGED,
+    Backup,
+    HeadState,
+    Journal,
+    load_journal,
+    new_journal,
+    unfinished,
+)
+from overlay_merge.core.layout import Layout
+from overlay_merge.core.overlay import safe_overlay_path
+from overlay_merge.core.plan import (
+    ADDED_UPSTREAM,
+    DELETED_UPSTREAM,
+    BumpPlan,
+    FilePlan,
+    Side,
+)
+
+# Called after every single write of a bump, with what was written.  Tests
+# use it to stop a bump between any two writes and check that abort recovers.
+WriteHook = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What a merge or update did."""
+
+    choice: str
+    conflicts: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    moved: dict[str, str] = field(default_factory=dict)
+    nested_moved: tuple[str, ...] = ()
+    nested_skipped: tuple[str, ...] = ()
+
+
+def _first(paths: list[str]) -> str:
+    more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+    return f"{paths[0]}{more}"
+
+
+def _check_clean(deployment: Deployment, repo: DeploymentRepo, force: bool) -> list[str]:
+    """Refuse uncommitted work the bump would overwrite; return dirty upstream files."""
+    layout = deployment.layout
+    if repo.unmerged_paths():
+        raise OverlayMergeError(
+            f"{_first(repo.unmerged_paths())}: unmerged in the deployment's index",
+            "finish that merge (`git add` / `overlay-merge resolve`) or `overlay-merge abort`",
+        )
+    dirty = repo.dirty_paths((layout.overlay, layout.base_file))
+    if dirty and not force:
+        raise OverlayMergeError(
+            f"{_first(dirty)}: uncommitted changes",
+            "commit or stash your changes and retry, or pass --force (they are backed up "
+            "first and `overlay-merge abort` restores them)",
+        )
+    upstream_dirty = deployment.upstream.dirty_files()
+    if upstream_dirty and not force:
+        raise OverlayMergeError(
+            f"{layout.upstream}/{_first(upstream_dirty)}: uncommitted changes in the upstream "
+            "working tree",
+            f"commit or stash them (`git -C {layout.upstream} stash`) and retry, or pass "
+            "--force (they are backed up first)",
+        )
+    return upstream_dirty
+
+
+def _nested_moves(upstream: UpstreamRepo, target: str) -> tuple[dict[str, str], list[str]]:
+    """Nested submodules to check out at the gitlinks *target* records: moves, skipped."""
+    moves: dict[str, str] = {}
+    skipped: list[str] = []
+    for path in upstream.submodule_paths(target):
+        want = upstream.gitlink(target, path)
+        if want is None:
+            continue
+        try:
+            nested = upstream.nested(path, target)
+        except OverlayMergeError:
+            skipped.append(path)
+            continue
+        if nested.workdir is None or not nested.has_commit(want):
+            skipped.append(path)
+        elif nested.repo.head_is_unborn or nested.head() != want:
+            moves[path] = want
+    return moves, skipped
+
+
+def _backup_file(journal: Journal, full: Path) -> Backup:
+    if full.is_symlink():
+        return Backup(journal.backup(os.fsencode(os.readlink(full))), MODE_LINK)
+    if not full.exists():
+        return Backup(None)
+    mode = MODE_EXEC if os.stat(full).st_mode & 0o100 else 0o100644
+    return Backup(journal.backup(full.read_bytes()), mode)
+
+
+def _write_file(full: Path, data: bytes, mode: int) -> None:
+    """Atomically put *data* at *full* as a regular file (exec bit per *mode*) or symlink."""
+    full.parent.mkdir(parents=True, exist_ok=True)
+    if mode == MODE_LINK:
+        tmp = full.with_name(f".{full.name}.overlay-merge.tmp")
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(os.fsdecode(data), tmp)
+        os.replace(tmp, full)
+        return
+    if full.is_symlink():
+        full.unlink()  # replace the link itself, never write through it
+    write_bytes_atomic(full, data, 0o755 if mode == MODE_EXEC else 0o644)
+
+
+def _remove_file(full: Path) -> None:
+    if full.is_symlink() or full.exists():
+        full.unlink()
+
+
+def _side(side: Side | None) -> tuple[bytes, int] | None:
+    return None if side is None else (side.data, side.mode)
+
+
+def apply_merge(
+    deployment: Deployment,
+    plan: BumpPlan,
+    *,
+    force: bool = False,
+    after_write: WriteHook | None = None,
+) -> ApplyResult:
+    """Stop and merge: write the merges, record bases, register conflicts, move the pin."""
+    return _apply(deployment, plan, "merge", force, after_write or (lambda _: None))
+
+
+def apply_update(
+    deployment: Deployment,
+    plan: BumpPlan,
+    *,
+    force: bool = False,
+    after_write: WriteHook | None = None,
+) -> ApplyResult:
+    """Update anyway: move the pin only; the overlay and its bases stay as they are."""
+    return _apply(deployment, plan, "update", force, after_write or (lambda _: None))
+
+
+def _apply(
+    deployment: Deployment, plan: BumpPlan, choice: str, force: bool, after_write: WriteHook
+) -> ApplyResult:
+    layout = deployment.layout
+    upstream = deployment.upstream
+    repo = open_deployment(layout.root)
+    existing = load_journal(repo.git_dir)
+    if existing is not None and existing.phase != DONE:
+        raise unfinished(existing)
+    if upstream.head() != plan.pin:
+        raise OverlayMergeError(
+            f"{layout.upstream}: the pin moved since the plan was made",
+            "run the bump again",
+        )
+    upstream_dirty = _check_clean(deployment, repo, force)
+    writes, removals = _overlay_changes(layout, plan) if choice == "merge" else ({}, [])
+    nested, skipped = _nested_moves(upstream, plan.target)
+
+    # Nothing has been written so far.  The journal comes first.
+    journal = new_journal(repo.git_dir, choice, plan.pin, plan.target)
+    touched = sorted({*writes, *removals})
+    for rel in touched:
+        journal.files[rel] = _backup_file(journal, layout.root / rel)
+    journal.files[layout.base_file] = _backup_file(journal, layout.base_file_path)
+    if repo.index_path.exists():
+        journal.index = journal.backup(repo.index_path.read_bytes())
+    for rel in upstream_dirty:
+        journal.upstream_dirty[rel] = _backup_file(journal, layout.upstream_path / rel)
+    ref, commit = upstream.head_state()
+    journal.upstream_head = HeadState(ref, commit)
+    for path in nested:
+        sub = upstream.nested(path, plan.target)
+        journal.nested_heads[path] = HeadState(*sub.head_state())
+    conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
+    journal.conflicts = [f.target_path for f in conflicts]
+    journal.renames = {f.path: f.renamed_to for f in plan.files if f.renamed_to}
+    journal.save()
+
+    for rel, (data, mode) in writes.items():
+        _write_file(layout.root / rel, data, mode)
+        after_write(rel)
+    for rel in removals:
+        _remove_file(layout.root / rel)
+        after_write(rel)
+    if choice == "merge":
+        write_base_file(layout.base_file_path, _new_bases(deployment, plan))
+        after_write(layout.base_file)
+        for item in conflicts:
+            _register(repo, layout, item)
+            after_write(f"index:{item.target_path}")
+    upstream.checkout(plan.target)
+    after_write(f"pin:{plan.target}")
+    moved_nested = []
+    for path, want in nested.items():
+        upstream.nested(path, plan.target).checkout(want)
+        moved_nested.append(path)
+        after_write(f"pin:{path}")
+    journal.phase = MERGED if conflicts else DONE
+    journal.save()
+    return ApplyResult(
+        choice,
+        conflicts=tuple(journal.conflicts),
+        written=tuple(touched),
+        moved={f.path: f.renamed_to for f in plan.files if f.renamed_to and choice == "merge"},
+        nested_moved=tuple(moved_nested),
+        nested_skipped=tuple(skipped),
+    )
+
+
+def _overlay_changes(
+    layout: Layout, plan: BumpPlan
+) -> tuple[dict[str, tuple[bytes, int]], list[str]]:
+    """Deployment-relative writes ``{path: (bytes, mode)}`` and removals of a merge."""
+    writes: dict[str, tuple[bytes, int]] = {}
+    removals: list[str] = []
+    present = {f.path for f in plan.files}
+    for item in plan.files:
+        if item.content is None or item.mode is None:
+            continue
+        if item.renamed_to:
+            if item.renamed_to in present:
+                raise OverlayMergeError(
+                    f"{layout.overlay}/{item.path}: upstream renamed it to {item.renamed_to}, "
+                    "which the overlay already has",
+                    "merge the two by hand, delete one, then `overlay-merge init` and retry",
+                )
+            removals.append(_rel(layout, item.path))
+        target = safe_overlay_path(layout, item.target_path)
+        writes[target.relative_to(layout.root).as_posix()] = (item.content, item.mode)
+    return writes, removals
+
+
+def _rel(layout: Layout, overlay_path: str) -> str:
+    return f"{layout.overlay}/{overlay_path}"
+
+
+def _new_bases(deployment: Deployment, plan: BumpPlan) -> dict[str, str]:
+    """The base file after a merge: target for settled files, old base for conflicts."""
+    bases = deployment.bases()
+    for item in plan.files:
+        if item.renamed_to:
+            bases.pop(item.path, None)
+        bases[item.target_path] = item.base_commit if item.conflicting else plan.target
+    return bases
+
+
+def _register(repo: DeploymentRepo, layout: Layout, item: FilePlan) -> None:
+    """Register a conflicted file in the deployment's index (stages 1/2/3)."""
+    theirs = None if item.state == DELETED_UPSTREAM else _side(item.theirs)
+    base = None if item.state == ADDED_UPSTREAM else _side(item.base)
+    repo.register_conflict(_rel(layout, item.target_path), base, _side(item.ours), theirs)
+
+
+def abort(deployment: Deployment) -> Journal:
+    """Undo the bump in progress (or the last one) exactly, from its journal.
+
+    Restores every file the bump touched (overlay files, the base file, the
+    index, upstream files backed up under --force) from its backup, and the
+    upstream and nested HEADs.  Safe to run again if it is itself stopped.
+    """
+    layout = deployment.layout
+    repo = open_deployment(layout.root)
+    journal = load_journal(repo.git_dir)
+    if journal is None:
+        raise OverlayMergeError(
+            "no bump to abort (no journal under .git/overlay-merge)",
+            "nothing to do; `overlay-merge status` shows where the overlay stands",
+        )
+    upstream = deployment.upstream
+    if journal.upstream_head is not None:
+        head = journal.upstream_head
+        upstream.checkout(head.commit, head.ref)
+        for path, nested_head in journal.nested_heads.items():
+            upstream.nested(path, head.commit).checkout(nested_head.commit, nested_head.ref)
+    for rel, backup in journal.upstream_dirty.items():
+        _restore(journal, layout.upstream_path / rel, backup)
+    for rel, backup in journal.files.items():
+        _restore(journal, layout.root / rel, backup)
+    if journal.index is not None:
+        write_bytes_atomic(repo.index_path, journal.read_backup(journal.index))
+    journal.remove()
+    return journal
+
+
+def _restore(journal: Journal, full: Path, backup: Backup) -> None:
+    if backup.backup is None:
+        _remove_file(full)
+    else:
+        _write_file(full, journal.read_backup(backup.backup), backup.mode)

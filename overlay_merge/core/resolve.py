@@ -1,0 +1,82 @@
+"""``resolve``: after conflicts are fixed by hand, record the bump's target as base."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from overlay_merge.core.basefile import write_base_file
+from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.journal import APPLYING, DONE, MERGED, load_journal, unfinished
+from overlay_merge.core.markers import has_conflict_markers
+from overlay_merge.core.overlay import read_overlay_bytes
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    """Files recorded (kept, base = target) or dropped, and the conflicts still left."""
+
+    target: str
+    recorded: tuple[str, ...]
+    dropped: tuple[str, ...]
+    remaining: tuple[str, ...]
+
+
+def _overlay_relative(deployment: Deployment, path: str) -> str:
+    """Accept overlay-relative paths and deployment-relative ones (``extensions/...``)."""
+    prefix = deployment.layout.overlay + "/"
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
+    """Mark conflicted files of the bump in progress as resolved.
+
+    Without *paths*, every file still in conflict.  Refuses (writing
+    nothing) if any of them still holds conflict markers.  A file the
+    maintainer deleted is dropped from the overlay and from `.overlay-base`.
+    """
+    layout = deployment.layout
+    repo = open_deployment(layout.root)
+    journal = load_journal(repo.git_dir)
+    if journal is None or journal.phase == DONE:
+        raise OverlayMergeError(
+            "no bump in progress, so nothing to resolve",
+            "`overlay-merge status` shows where the overlay stands",
+        )
+    if journal.phase == APPLYING:
+        raise unfinished(journal)
+    wanted = [_overlay_relative(deployment, p) for p in paths] or list(journal.conflicts)
+    unknown = [p for p in wanted if p not in journal.conflicts]
+    if unknown:
+        raise OverlayMergeError(
+            f"{unknown[0]}: not a conflict of the bump in progress "
+            f"(left: {', '.join(journal.conflicts) or 'none'})",
+            "name a path as `overlay-merge status` lists it",
+        )
+    present = [
+        p
+        for p in wanted
+        if (layout.overlay_path / p).is_file() or (layout.overlay_path / p).is_symlink()
+    ]
+    marked = [p for p in present if has_conflict_markers(read_overlay_bytes(layout, p))]
+    if marked:
+        more = f" (and {len(marked) - 1} more)" if len(marked) > 1 else ""
+        raise OverlayMergeError(
+            f"{layout.overlay}/{marked[0]}{more}: still holds conflict markers",
+            "edit the file until no <<<<<<< / >>>>>>> lines are left, then retry",
+        )
+    bases = deployment.bases()
+    dropped = [p for p in wanted if p not in present]
+    for path in present:
+        bases[path] = journal.target
+    for path in dropped:
+        bases.pop(path, None)
+    write_base_file(layout.base_file_path, bases)
+    for path in wanted:
+        repo.clear_conflict(f"{layout.overlay}/{path}")
+    journal.conflicts = [p for p in journal.conflicts if p not in wanted]
+    journal.phase = MERGED if journal.conflicts else DONE
+    journal.save()
+    return ResolveResult(journal.target, tuple(present), tuple(dropped), tuple(journal.conflicts))

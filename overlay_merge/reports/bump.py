@@ -1,0 +1,268 @@
+"""Reports of ``bump`` (the plan, what a merge or update did), ``resolve`` and ``abort``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from overlay_merge.core.apply import ApplyResult
+from overlay_merge.core.journal import Journal
+from overlay_merge.core.plan import (
+    ADDED_UPSTREAM,
+    BINARY,
+    BUMP_STATES,
+    CONFLICT,
+    CONVERGED,
+    DELETED_UPSTREAM,
+    RENAMED_UPSTREAM,
+    BumpPlan,
+    FilePlan,
+)
+from overlay_merge.core.resolve import ResolveResult
+from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
+
+MAX_COMMITS_SHOWN = 20
+
+_NOTES = {
+    CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
+    DELETED_UPSTREAM: "gone upstream: keep it as an addition or delete it",
+    ADDED_UPSTREAM: "upstream added a file at this path",
+    BINARY: "binary: no markers; pick a side",
+}
+
+
+def _detail(f: FilePlan) -> str:
+    parts = []
+    if f.renamed_to:
+        parts.append(f"-> {f.renamed_to}")
+    if f.conflicts and f.state not in (BINARY,):
+        parts.append(plural(f.conflicts, "conflict"))
+    if f.state in _NOTES:
+        parts.append(f"({_NOTES[f.state]})")
+    return "  ".join(parts)
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """The plan of a bump (``--dry-run``, or no terminal): exit 1 if anything would conflict."""
+
+    plan: BumpPlan
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(f.state for f in self.plan.files)
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_FOUND if self.plan.conflicting else EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        return to_json(self.as_json()) if fmt == "json" else self.as_text()
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.plan
+        files = []
+        for f in p.files:
+            entry: dict[str, Any] = {
+                "path": f.path,
+                "kind": f.kind,
+                "base": f.base_commit,
+                "state": f.state,
+                "conflicts": f.conflicts,
+            }
+            if f.renamed_to:
+                entry["renamed_to"] = f.renamed_to
+            files.append(entry)
+        return {
+            "upstream": p.upstream,
+            "from": p.pin,
+            "to": p.target,
+            "rev": p.target_rev,
+            "style": p.style,
+            "commits": [{"sha": sha, "subject": subject} for sha, subject in p.commits],
+            "counts": {s: self.counts.get(s, 0) for s in BUMP_STATES},
+            "files": files,
+            "orphaned": list(p.orphaned),
+        }
+
+    def header(self) -> list[str]:
+        p = self.plan
+        lines = [
+            f"bump {p.upstream} {short(p.pin)} -> {short(p.target)} ({p.target_rev}), "
+            f"{plural(len(p.commits), 'commit')}"
+        ]
+        for sha, subject in p.commits[:MAX_COMMITS_SHOWN]:
+            lines.append(f"  {short(sha)} {subject}")
+        if len(p.commits) > MAX_COMMITS_SHOWN:
+            lines.append(f"  ... and {len(p.commits) - MAX_COMMITS_SHOWN} more")
+        return lines
+
+    def as_text(self) -> str:
+        p = self.plan
+        lines = self.header()
+        if not p.files:
+            lines.append("the overlay is empty: nothing to merge")
+            return "\n".join(lines) + "\n"
+        width = max(len(s) for s in BUMP_STATES)
+        lines.append("")
+        for f in p.files:
+            detail = _detail(f)
+            lines.append(f"  {f.state:<{width}}  {f.path}" + (f"  {detail}" if detail else ""))
+        lines.append("")
+        counts = self.counts
+        lines.append(
+            f"{plural(len(p.files), 'file')}: "
+            + ", ".join(f"{counts[s]} {s}" for s in BUMP_STATES if counts.get(s))
+        )
+        if all(f.state == "unchanged" for f in p.files):
+            lines.append("the overlay is up to date with the target: no file needs a merge")
+        lines.append(
+            "choose: `--choice merge` (write the merges, stop for conflicts), "
+            "`--choice update` (move the pin only), `--choice cancel`"
+        )
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """What a merge or update did; exit 1 while conflicts are left."""
+
+    plan: BumpPlan
+    result: ApplyResult
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_FOUND if self.result.conflicts else EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        return to_json(self.as_json()) if fmt == "json" else self.as_text()
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            **PlanReport(self.plan).as_json(),
+            "choice": r.choice,
+            "written": list(r.written),
+            "moved": r.moved,
+            "conflicts_left": list(r.conflicts),
+            "nested_moved": list(r.nested_moved),
+            "nested_skipped": list(r.nested_skipped),
+        }
+
+    def as_text(self) -> str:
+        p, r = self.plan, self.result
+        if r.choice == "update":
+            lines = [
+                f"updated {p.upstream} {short(p.pin)} -> {short(p.target)}; overlay and "
+                "bases left as they were"
+            ]
+            stale = [f for f in p.files if f.state != "unchanged"]
+            if stale:
+                lines.append(
+                    f"{plural(len(stale), 'overlay file')} now drift from upstream "
+                    "(`overlay-merge status` lists them)"
+                )
+        else:
+            lines = [f"merged {p.upstream} {short(p.pin)} -> {short(p.target)}"]
+            for f in p.files:
+                if f.state == "unchanged":
+                    continue
+                lines.append(
+                    f"  {_verb(f):<9} {f.path}" + (f"  {_detail(f)}" if _detail(f) else "")
+                )
+        for path in r.nested_moved:
+            lines.append(f"  checked out nested submodule {p.upstream}/{path}")
+        for path in r.nested_skipped:
+            lines.append(
+                f"  nested submodule {p.upstream}/{path} not moved (commit missing): "
+                "git submodule update --init --recursive"
+            )
+        if r.conflicts:
+            lines.append(
+                f"{plural(len(r.conflicts), 'file')} to resolve: fix them (`git mergetool` "
+                "works), then `overlay-merge resolve`; `overlay-merge abort` undoes the bump"
+            )
+        else:
+            lines.append("done; review with `git diff`, then commit (`overlay-merge abort` undoes)")
+        return "\n".join(lines) + "\n"
+
+
+def _verb(f: FilePlan) -> str:
+    if f.state in (CONFLICT, ADDED_UPSTREAM) or (f.state == RENAMED_UPSTREAM and f.conflicts):
+        return "conflict"
+    if f.state in (BINARY, DELETED_UPSTREAM):
+        return "decide"
+    if f.state == CONVERGED:
+        return "converged"
+    if f.state == RENAMED_UPSTREAM:
+        return "moved"
+    return "merged"
+
+
+@dataclass(frozen=True)
+class CancelReport:
+    """The cancel choice: nothing changed."""
+
+    plan: BumpPlan
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            return to_json({**PlanReport(self.plan).as_json(), "choice": "cancel"})
+        return "cancelled: nothing changed\n"
+
+
+@dataclass(frozen=True)
+class ResolveReport:
+    """What ``resolve`` recorded."""
+
+    result: ResolveResult
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        r = self.result
+        if fmt == "json":
+            return to_json(
+                {
+                    "target": r.target,
+                    "recorded": list(r.recorded),
+                    "dropped": list(r.dropped),
+                    "remaining": list(r.remaining),
+                }
+            )
+        lines = [f"  resolved  {p}  (base {short(r.target)})" for p in r.recorded]
+        lines += [f"  dropped   {p}  (removed from the overlay)" for p in r.dropped]
+        if r.remaining:
+            lines.append(f"{plural(len(r.remaining), 'file')} still to resolve")
+        else:
+            lines.append("every conflict is resolved; review with `git diff`, then commit")
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class AbortReport:
+    """What ``abort`` restored."""
+
+    journal: Journal
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        j = self.journal
+        if fmt == "json":
+            return to_json(
+                {"aborted": j.target, "restored_pin": j.pin, "restored_files": sorted(j.files)}
+            )
+        return (
+            f"aborted the bump to {short(j.target)}: restored {plural(len(j.files), 'file')}, "
+            f"the index and the pin ({short(j.pin)})\n"
+        )
