@@ -184,9 +184,15 @@ def _apply(
     writes, removals = _overlay_changes(layout, plan) if choice == "merge" else ({}, [])
     nested, skipped = _nested_moves(upstream, plan.target)
 
+    conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
+    # Conflicted files are backed up even when the bump leaves them as they are
+    # (binary, deleted upstream): the maintainer edits or deletes them next,
+    # and abort must still give them back.
+    kept = [_rel(layout, f.target_path) for f in conflicts]
+
     # Nothing has been written so far.  The journal comes first.
     journal = new_journal(repo.git_dir, choice, plan.pin, plan.target)
-    touched = sorted({*writes, *removals})
+    touched = sorted({*writes, *removals, *kept})
     for rel in touched:
         journal.files[rel] = _backup_file(journal, layout.root / rel)
     journal.files[layout.base_file] = _backup_file(journal, layout.base_file_path)
@@ -199,7 +205,6 @@ def _apply(
     for path in nested:
         sub = upstream.nested(path, plan.target)
         journal.nested_heads[path] = HeadState(*sub.head_state())
-    conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
     journal.conflicts = [f.target_path for f in conflicts]
     journal.renames = {f.path: f.renamed_to for f in plan.files if f.renamed_to}
     journal.save()
@@ -228,7 +233,7 @@ def _apply(
     return ApplyResult(
         choice,
         conflicts=tuple(journal.conflicts),
-        written=tuple(touched),
+        written=tuple(sorted({*writes, *removals})),
         moved={f.path: f.renamed_to for f in plan.files if f.renamed_to and choice == "merge"},
         nested_moved=tuple(moved_nested),
         nested_skipped=tuple(skipped),

@@ -13,7 +13,14 @@ from functools import partial
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import MODE_LINK, Change, MergeStyle, merge_file
+from overlay_merge.core.gitstore import (
+    MODE_LINK,
+    Change,
+    MergeStyle,
+    merge_file,
+    open_deployment,
+)
+from overlay_merge.core.journal import DONE, load_journal, unfinished
 from overlay_merge.core.markers import count_conflicts, has_conflict_markers, label_empty_sides
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import ADDITION, PATCH
@@ -174,6 +181,9 @@ def _check_preconditions(
     deployment: Deployment, overlay: list[OverlayFile], bases: dict[str, str]
 ) -> None:
     layout = deployment.layout
+    journal = load_journal(open_deployment(layout.root).git_dir)
+    if journal is not None and journal.phase != DONE:
+        raise unfinished(journal)
 
     def first(paths: list[str]) -> str:
         more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
