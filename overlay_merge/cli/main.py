@@ -92,7 +92,7 @@ def _finish(ctx: click.Context, report: Report, fmt: str) -> None:
 @click.option(
     "-C",
     "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=".",
     help="Run as if started in this directory.",
 )

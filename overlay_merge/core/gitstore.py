@@ -95,7 +95,7 @@ class UpstreamRepo:
                 f"{self.display}: unknown revision {rev!r}",
                 f"{self.fetch_hint()}, or check the name: `git -C {self.display} log --oneline`",
             ) from None
-        if isinstance(obj, pygit2.Tag):
+        while isinstance(obj, pygit2.Tag):  # tags of tags peel all the way
             obj = self.repo[obj.target]
         if not isinstance(obj, pygit2.Commit):
             kind = obj.type_str
@@ -166,13 +166,30 @@ class UpstreamRepo:
         """True if *older* is *newer* or one of its ancestors."""
         if older == newer:
             return True
-        return bool(self.repo.descendant_of(newer, older))
+        self.require_commit(older, "needed to order the history")
+        self.require_commit(newer, "needed to order the history")
+        try:
+            return bool(self.repo.descendant_of(newer, older))
+        except (KeyError, pygit2.GitError):
+            raise self._history_missing(older, newer) from None
 
     def commits_between(self, old: str, new: str) -> list[tuple[str, str]]:
         """``(sha, subject)`` of commits reachable from *new* but not *old*, newest first."""
-        walker = self.repo.walk(new, pygit2.enums.SortMode.TOPOLOGICAL)
-        walker.hide(old)
-        return [(str(c.id), c.message.split("\n", 1)[0]) for c in walker]
+        self.require_commit(old, "needed to list the commits between")
+        self.require_commit(new, "needed to list the commits between")
+        try:
+            walker = self.repo.walk(new, pygit2.enums.SortMode.TOPOLOGICAL)
+            walker.hide(old)
+            return [(str(c.id), c.message.split("\n", 1)[0]) for c in walker]
+        except (KeyError, pygit2.GitError):
+            raise self._history_missing(old, new) from None
+
+    def _history_missing(self, old: str, new: str) -> OverlayMergeError:
+        return OverlayMergeError(
+            f"{self.display}: history between {_short(old)} and {_short(new)} is missing "
+            "from the object store",
+            self.fetch_hint(),
+        )
 
     # -- paths ---------------------------------------------------------------
 
@@ -238,8 +255,10 @@ class UpstreamRepo:
         candidates: list[Path] = []
         if self.workdir is not None:
             candidates.append(self.workdir / prefix)
-        # A submodule that was deinitialized keeps its git dir under modules/.
-        candidates.append(Path(self.repo.path) / "modules" / prefix)
+        # A submodule that was deinitialized keeps its git dir under
+        # modules/<name>; the name is the path unless .gitmodules says otherwise.
+        modules = Path(self.repo.path) / "modules"
+        candidates += [modules / name for name in (*self._submodule_names(sha, prefix), prefix)]
         for candidate in candidates:
             if not (candidate / ".git").exists() and not (candidate / "HEAD").is_file():
                 continue
@@ -321,6 +340,23 @@ class UpstreamRepo:
             return None
         return str(obj.id) if obj.filemode == MODE_GITLINK else None
 
+    def _submodule_names(self, sha: str, path: str) -> list[str]:
+        """The names ``.gitmodules`` (at *sha*, else the working tree's) gives *path*."""
+        found = self.read(sha, ".gitmodules")
+        text = found[0] if found else b""
+        if not text and self.workdir is not None and (self.workdir / ".gitmodules").is_file():
+            text = (self.workdir / ".gitmodules").read_bytes()
+        names: list[str] = []
+        name: str | None = None
+        for raw in text.decode("utf-8", "replace").splitlines():
+            line = raw.strip()
+            if line.startswith("[submodule") and '"' in line:
+                name = line.split('"')[1]
+            key, _, value = line.partition("=")
+            if name and key.strip() == "path" and value.strip() == path:
+                names.append(name)
+        return names
+
     # -- changes ---------------------------------------------------------------
 
     def changes(self, old: str, new: str) -> list[Change]:
@@ -329,7 +365,9 @@ class UpstreamRepo:
         Where a nested submodule's gitlink moved, the files changed inside it
         are listed under its path (when its repository is available).
         """
-        diff = self.tree(old).diff_to_tree(self.tree(new))
+        diff = self.tree(old).diff_to_tree(
+            self.tree(new), flags=pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
+        )
         diff.find_similar()
         result: list[Change] = []
         for delta in diff.deltas:

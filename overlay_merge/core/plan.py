@@ -154,7 +154,7 @@ def plan_bump(
             f"({_short(pin)}); that is a downgrade",
             "pass --allow-downgrade if you mean it",
         )
-    bases = deployment.bases()
+    bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
     _check_preconditions(deployment, overlay, bases)
     renames: dict[str, dict[str, str]] = {}
@@ -170,7 +170,7 @@ def plan_bump(
         for item in overlay
     )
     present = {f.path for f in overlay}
-    orphaned = tuple(p for p in bases if p not in present)
+    orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
     return BumpPlan(
         layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned

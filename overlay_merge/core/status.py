@@ -54,7 +54,8 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
     layout = deployment.layout
     upstream = deployment.upstream
     pin = deployment.pin(pinned=pinned)
-    bases = deployment.bases()
+    # Excluded paths are left alone: their entries are neither checked nor orphaned.
+    bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     present = {f.path for f in scan_overlay(layout)}
     bump, pending = _bump_in_progress(deployment)
     for path, commit in bases.items():
