@@ -16,7 +16,7 @@ from conftest import run_cli
 from overlay_merge.core.apply import apply_merge
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import plan_bump
+from overlay_merge.core.plan import decide, plan_bump
 from overlay_merge.core.sample import Sample, commit_files, git, git_bytes
 
 OVERLAY = "extensions/skyportal"
@@ -291,7 +291,7 @@ def test_a_killed_process_is_recovered_by_abort(sample: Sample) -> None:
         "from overlay_merge.core.apply import apply_merge\n"
         "from overlay_merge.core.deployment import open_at\n"
         "from overlay_merge.core.layout import load_layout\n"
-        "from overlay_merge.core.plan import plan_bump\n"
+        "from overlay_merge.core.plan import decide, plan_bump\n"
         "d = open_at(load_layout(Path(sys.argv[1])))\n"
         "n = []\n"
         "def hook(what):\n"
@@ -493,3 +493,44 @@ def test_many_files_with_different_bases(sample: Sample, count: int) -> None:
     assert _state(sample) == before
     assert run_cli(sample.deployment, "bump", u2, "--choice", "update").exit_code == 0
     assert all((overlay / n).read_bytes() != merged for n in names)
+
+
+# -- per-file decisions (what the TUI offers before applying) ------------------------
+
+
+def test_per_file_decisions(sample: Sample) -> None:
+    s1, s2 = sample.commits["s1"], sample.commits["s2"]
+    ours = {p: _overlay(sample, p).read_bytes() for p in sample.expected}
+    deployment = _deployment(sample)
+    plan = decide(
+        plan_bump(deployment),
+        {
+            "skyportal/initial_setup.py": "upstream",  # conflict -> take upstream's version
+            "skyportal/handlers/api/source.py": "keep",  # clean -> keep the overlay as is
+            "skyportal/models/group.py": "drop",  # converged -> drop the overlay copy
+            "skyportal/handlers/api/legacy.py": "drop",  # deleted upstream -> drop
+            "skyportal/utils/calculations.py": "upstream",  # renamed -> upstream's, moved
+        },
+    )
+    result = apply_merge(deployment, plan)
+    bases = _bases(sample)
+    assert _overlay(sample, "skyportal/initial_setup.py").read_bytes() == _upstream(
+        sample, "s2", "skyportal/initial_setup.py"
+    )
+    assert bases["skyportal/initial_setup.py"] == s2
+    assert (
+        _overlay(sample, "skyportal/handlers/api/source.py").read_bytes()
+        == ours["skyportal/handlers/api/source.py"]
+    )
+    assert bases["skyportal/handlers/api/source.py"] == s1  # kept: its drift stays visible
+    for dropped in ("skyportal/models/group.py", "skyportal/handlers/api/legacy.py"):
+        assert not _overlay(sample, dropped).exists() and dropped not in bases
+    assert _overlay(sample, "skyportal/utils/calc.py").read_bytes() == _upstream(
+        sample, "s2", "skyportal/utils/calc.py"
+    )
+    assert "skyportal/utils/calculations.py" not in bases
+    assert set(result.conflicts) == {
+        "skyportal/handlers/api/instrument.py",
+        "static/img/logo.png",
+    }
+    assert set(_unmerged(sample)) == set(result.conflicts)

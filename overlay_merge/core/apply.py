@@ -38,6 +38,8 @@ from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
     DELETED_UPSTREAM,
+    DROP,
+    KEEP_OVERLAY,
     BumpPlan,
     FilePlan,
     Side,
@@ -248,6 +250,9 @@ def _overlay_changes(
     removals: list[str] = []
     present = {f.path for f in plan.files}
     for item in plan.files:
+        if item.decision == DROP:
+            removals.append(_rel(layout, item.path))
+            continue
         if item.content is None or item.mode is None:
             continue
         if item.renamed_to:
@@ -271,9 +276,12 @@ def _new_bases(deployment: Deployment, plan: BumpPlan) -> dict[str, str]:
     """The base file after a merge: target for settled files, old base for conflicts."""
     bases = deployment.bases()
     for item in plan.files:
-        if item.renamed_to:
+        if item.renamed_to or item.decision == DROP:
             bases.pop(item.path, None)
-        bases[item.target_path] = item.base_commit if item.conflicting else plan.target
+        if item.decision == DROP:
+            continue
+        keep_base = item.conflicting or item.decision == KEEP_OVERLAY
+        bases[item.target_path] = item.base_commit if keep_base else plan.target
     return bases
 
 

@@ -7,8 +7,8 @@ ours = the overlay copy, theirs = upstream T:path.  Nothing is written here;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 
 from overlay_merge.core.deployment import Deployment
@@ -46,6 +46,13 @@ BUMP_STATES = (
 # States that leave work for the maintainer after a merge.
 CONFLICTING = frozenset({CONFLICT, DELETED_UPSTREAM, ADDED_UPSTREAM, BINARY})
 
+# Per-file decisions a maintainer may take before applying (DESIGN §5).
+TAKE_MERGE = "merge"  # the default: write the merge (markers where needed)
+KEEP_OVERLAY = "keep"  # leave the overlay file and its base as they are
+TAKE_UPSTREAM = "upstream"  # replace the overlay copy with upstream's version
+DROP = "drop"  # delete the overlay file and its base entry
+DECISIONS = (TAKE_MERGE, KEEP_OVERLAY, TAKE_UPSTREAM, DROP)
+
 
 @dataclass(frozen=True)
 class Side:
@@ -76,6 +83,7 @@ class FilePlan:
     conflicts: int = 0
     content: bytes | None = None
     mode: int | None = None
+    decision: str = TAKE_MERGE
 
     @property
     def target_path(self) -> str:
@@ -84,7 +92,9 @@ class FilePlan:
 
     @property
     def conflicting(self) -> bool:
-        """True if the merge leaves work for the maintainer."""
+        """True if applying leaves work for the maintainer."""
+        if self.decision != TAKE_MERGE:
+            return False
         return self.state in CONFLICTING or self.conflicts > 0
 
 
@@ -283,3 +293,33 @@ def _merge(
     if not base_data or not ours.data or not theirs.data:
         content = label_empty_sides(content, base_data, ours.data, theirs.data, encoded)
     return content, mode, max(1, count_conflicts(content, encoded[1], encoded[2]))
+
+
+def decide(plan: BumpPlan, decisions: Mapping[str, str]) -> BumpPlan:
+    """The plan with the maintainer's per-file *decisions* ({overlay path: decision}).
+
+    ``keep`` leaves the file and its base alone (its drift stays visible);
+    ``upstream`` takes upstream's version (at its new path for a rename; a
+    file deleted upstream is dropped); ``drop`` deletes the overlay file and
+    its base entry.  ``merge`` is the default.
+    """
+    by_path = {f.path: f for f in plan.files}
+    for path, decision in decisions.items():
+        if path not in by_path:
+            raise OverlayMergeError(f"{path}: not an overlay file of this bump")
+        if decision not in DECISIONS:
+            raise OverlayMergeError(
+                f"{path}: unknown decision {decision!r} (one of {', '.join(DECISIONS)})"
+            )
+    return replace(plan, files=tuple(_decided(f, decisions.get(f.path)) for f in plan.files))
+
+
+def _decided(item: FilePlan, decision: str | None) -> FilePlan:
+    if decision == KEEP_OVERLAY:
+        return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
+    if decision == TAKE_UPSTREAM and item.theirs is not None:
+        theirs = item.theirs
+        return replace(item, decision=decision, content=theirs.data, mode=theirs.mode)
+    if decision in (TAKE_UPSTREAM, DROP):
+        return replace(item, decision=DROP, content=None, mode=None, renamed_to=None)
+    return item
