@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 from overlay_merge.core.basefile import read_base_file
 from overlay_merge.core.gitstore import UpstreamRepo, open_deployment, open_upstream
 from overlay_merge.core.layout import Layout
@@ -33,19 +31,8 @@ class Deployment:
         """The entries of `.overlay-base`, validated."""
         return read_base_file(self.layout.base_file_path, require_sorted=require_sorted)
 
-    @property
-    def base_file_display(self) -> str:
-        return self.layout.base_file
-
 
 def open_at(layout: Layout) -> Deployment:
     """Open the deployment described by *layout* (its upstream must be initialized)."""
     return Deployment(layout, open_upstream(layout.root, layout.upstream))
 
-
-def relative(layout: Layout, path: Path) -> str:
-    """*path* as the user sees it from the deployment root."""
-    try:
-        return path.relative_to(layout.root).as_posix()
-    except ValueError:
-        return str(path)
