@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from overlay_merge.core.basefile import read_base_file
 from overlay_merge.core.gitstore import UpstreamRepo, open_deployment, open_upstream
 from overlay_merge.core.layout import Layout
