@@ -36,4 +36,3 @@ class Deployment:
 def open_at(layout: Layout) -> Deployment:
     """Open the deployment described by *layout* (its upstream must be initialized)."""
     return Deployment(layout, open_upstream(layout.root, layout.upstream))
-

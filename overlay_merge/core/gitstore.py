@@ -613,6 +613,7 @@ class _Merger:
         theirs: bytes,
         labels: tuple[bytes, bytes, bytes],
         flags: int,
+        marker_size: int,
     ) -> tuple[bytes | None, bool]:
         entries = [None if base is None else self._entry(base, "base")]
         entries += [self._entry(ours, "ours"), self._entry(theirs, "theirs")]
@@ -624,6 +625,7 @@ class _Merger:
         opts.version = 1
         opts.ancestor_label, opts.our_label, opts.their_label = c_labels
         opts.flags = flags
+        opts.marker_size = marker_size
         result = ffi.new("git_merge_file_result *")
         try:
             err = _libgit2.git_merge_file_from_index(
@@ -651,10 +653,12 @@ def merge_file(
     *,
     labels: tuple[str, str, str],
     style: MergeStyle = "zdiff3",
+    marker_size: int = 7,
 ) -> tuple[bytes | None, bool]:
     """Three-way merge of byte strings with libgit2, labelled git-style markers.
 
-    *labels* are (base, ours, theirs) marker labels.  *base* None merges two
+    *labels* are (base, ours, theirs) marker labels, *marker_size* their
+    width (git's default 7).  *base* None merges two
     sides that were both added (empty ancestor).  Returns ``(content,
     automergeable)``; content is None when libgit2 sees binary input.
     Nothing is written anywhere: the blobs live in an in-memory backend.
@@ -664,5 +668,10 @@ def merge_file(
         _merger = _Merger()
     encoded = tuple(label.encode("utf-8") for label in labels)
     return _merger.merge(
-        base, ours, theirs, (encoded[0], encoded[1], encoded[2]), _STYLE_FLAGS[style]
+        base,
+        ours,
+        theirs,
+        (encoded[0], encoded[1], encoded[2]),
+        _STYLE_FLAGS[style],
+        marker_size,
     )

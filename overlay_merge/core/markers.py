@@ -29,50 +29,52 @@ def has_conflict_markers(data: bytes) -> bool:
     return seen_start and seen_end
 
 
-def label_empty_sides(
-    content: bytes,
-    base: bytes | None,
-    ours: bytes,
-    theirs: bytes,
-    labels: tuple[bytes, bytes, bytes],
-) -> bytes:
-    """Add the labels libgit2 drops from the marker lines of empty sides (git keeps them).
+WIDE_MARKER_SIZE: Final = 41
+"""Marker size the merge runs with before :func:`narrow_markers` (content never has these)."""
 
-    An empty side contributes no lines, so its bare marker is directly
-    followed (ours, base) or preceded (theirs) by another marker line; that
-    adjacency check leaves content lines that merely look like markers alone.
+
+def narrow_markers(
+    content: bytes, labels: tuple[bytes, bytes, bytes], size: int = WIDE_MARKER_SIZE
+) -> tuple[bytes, int]:
+    """Turn *size*-wide markers into git's 7-wide labelled ones; count the hunks.
+
+    The merge runs with markers far wider than git's so that they can be told
+    apart from any marker-like line of the files themselves: counting hunks
+    and labelling markers then never mistakes content for structure.  (libgit2
+    also drops the label of an empty side; every marker gets its label back
+    here, as git writes them.)  *labels* are (base, ours, theirs).
     """
+    wide = {
+        b"<" * size: OURS_MARK + b" " + labels[1],
+        b"|" * size: BASE_MARK + b" " + labels[0],
+        b"=" * size: SEP_MARK,
+        b">" * size: THEIRS_MARK + b" " + labels[2],
+    }
     lines = content.splitlines(keepends=True)
-    n = len(lines)
-
-    def bare(line: bytes, mark: bytes) -> bool:
-        return line.rstrip(b"\r\n") == mark
-
+    hunks = 0
     for i, line in enumerate(lines):
-        eol = line[len(line.rstrip(b"\r\n")) :]
-        nxt = lines[i + 1] if i + 1 < n else b""
-        prv = lines[i - 1] if i else b""
-        if not ours and bare(line, OURS_MARK) and nxt.startswith((BASE_MARK, SEP_MARK)):
-            lines[i] = OURS_MARK + b" " + labels[1] + eol
-        elif not base and bare(line, BASE_MARK) and bare(nxt, SEP_MARK):
-            lines[i] = BASE_MARK + b" " + labels[0] + eol
-        elif not theirs and bare(line, THEIRS_MARK) and bare(prv, SEP_MARK):
-            lines[i] = THEIRS_MARK + b" " + labels[2] + eol
-    return b"".join(lines)
+        body = line.rstrip(b"\r\n")
+        head = body[:size]
+        if head not in wide or (len(body) > size and body[size : size + 1] != b" "):
+            continue
+        lines[i] = wide[head] + line[len(body) :]
+        hunks += head[:1] == b"<"
+    return b"".join(lines), hunks
 
 
 def count_conflicts(content: bytes, ours_label: bytes, theirs_label: bytes) -> int:
     """Count complete ``<<<<<<< ours`` ... ``=======`` ... ``>>>>>>> theirs`` hunks.
 
     Walking the marker lines in order (instead of counting every
-    ``<<<<<<<`` line) ignores marker-like lines of the content itself.
+    ``<<<<<<<`` line) ignores most marker-like lines of the content itself;
+    the bump counts exactly with :func:`narrow_markers` instead.
     """
     start = OURS_MARK + b" " + ours_label
     end = THEIRS_MARK + b" " + theirs_label
     count, state = 0, 0  # state: 0 outside, 1 after start, 2 after separator
     for raw in content.splitlines():
         line = raw.rstrip(b"\r")
-        if line == start:
+        if line == start and state == 0:
             state = 1
         elif line == SEP_MARK and state == 1:
             state = 2

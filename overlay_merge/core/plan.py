@@ -21,7 +21,7 @@ from overlay_merge.core.gitstore import (
     open_deployment,
 )
 from overlay_merge.core.journal import DONE, load_journal, unfinished
-from overlay_merge.core.markers import count_conflicts, has_conflict_markers, label_empty_sides
+from overlay_merge.core.markers import WIDE_MARKER_SIZE, has_conflict_markers, narrow_markers
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import ADDITION, PATCH
 
@@ -128,6 +128,23 @@ def _renames(changes: Iterable[Change]) -> dict[str, str]:
     return {c.old_path: c.path for c in changes if c.status == "R" and c.old_path}
 
 
+def rename_finder(deployment: Deployment, target: str) -> Callable[[str], dict[str, str]]:
+    """A lookup ``base commit -> {old path: new path}`` of upstream's renames up to *target*.
+
+    Each distinct base costs one rename-detecting tree diff, run only when a
+    file of that base is gone at *target* (renames are rare, diffs are not cheap).
+    """
+    upstream = deployment.upstream
+    renames: dict[str, dict[str, str]] = {}
+
+    def renames_from(base: str) -> dict[str, str]:
+        if base not in renames:
+            renames[base] = _renames(upstream.changes(base, target))
+        return renames[base]
+
+    return renames_from
+
+
 def plan_bump(
     deployment: Deployment,
     rev: str | None = None,
@@ -167,16 +184,9 @@ def plan_bump(
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
     _check_preconditions(deployment, overlay, bases)
-    renames: dict[str, dict[str, str]] = {}
-
-    def renames_from(base: str) -> dict[str, str]:
-        # One rename-detecting tree diff per distinct base, only when needed.
-        if base not in renames:
-            renames[base] = _renames(upstream.changes(base, target))
-        return renames[base]
-
+    renames_from = rename_finder(deployment, target)
     files = tuple(
-        _plan_file(deployment, item, bases[item.path], target, style, renames_from)
+        plan_file(deployment, item, bases[item.path], target, style, renames_from)
         for item in overlay
     )
     present = {f.path for f in overlay}
@@ -220,7 +230,7 @@ def _side(found: tuple[bytes, int] | None) -> Side | None:
     return None if found is None else Side(found[0], found[1])
 
 
-def _plan_file(
+def plan_file(
     deployment: Deployment,
     item: OverlayFile,
     base_commit: str,
@@ -228,6 +238,13 @@ def _plan_file(
     style: MergeStyle,
     renames_from: Callable[[str], dict[str, str]],
 ) -> FilePlan:
+    """The §5 outcome of bumping overlay file *item* from *base_commit* to *target*.
+
+    The three-way merge runs in memory; nothing is written.  *renames_from*
+    comes from :func:`rename_finder`.  Preconditions (a recorded base, no
+    markers left, the commits present) are the caller's to check: ``plan_bump``
+    raises on them, ``check`` reports them.
+    """
     upstream = deployment.upstream
     path = item.path
     ours = Side(read_overlay_bytes(deployment.layout, path), item.mode)
@@ -284,15 +301,21 @@ def _merge(
         # Binary content and symlinks get no markers: the maintainer picks a side.
         return None, mode, 1
     base_data = None if base is None else base.data
-    content, clean = merge_file(base_data, ours.data, theirs.data, labels=labels, style=style)
+    content, clean = merge_file(
+        base_data,
+        ours.data,
+        theirs.data,
+        labels=labels,
+        style=style,
+        marker_size=WIDE_MARKER_SIZE,
+    )
     if content is None:
         return None, mode, 1
     if clean:
         return content, mode, 0
     encoded = (labels[0].encode(), labels[1].encode(), labels[2].encode())
-    if not base_data or not ours.data or not theirs.data:
-        content = label_empty_sides(content, base_data, ours.data, theirs.data, encoded)
-    return content, mode, max(1, count_conflicts(content, encoded[1], encoded[2]))
+    content, hunks = narrow_markers(content, encoded)
+    return content, mode, max(1, hunks)
 
 
 def decide(plan: BumpPlan, decisions: Mapping[str, str]) -> BumpPlan:

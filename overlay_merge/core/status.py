@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.gitstore import open_deployment
 from overlay_merge.core.journal import APPLYING, DONE, load_journal
 from overlay_merge.core.markers import has_conflict_markers
-from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
+from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 
 UP_TO_DATE = "up-to-date"
 STALE = "stale"
@@ -54,18 +55,64 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
     layout = deployment.layout
     upstream = deployment.upstream
     pin = deployment.pin(pinned=pinned)
+    survey = survey_overlay(deployment)
+    files = classify(deployment, survey, pin)
+    tracking = upstream.tracked_branch()
+    ahead = 0
+    if tracking is not None and tracking[1] != pin:
+        ahead = len(upstream.commits_between(pin, tracking[1]))
+    return StatusResult(layout.upstream, layout.overlay, pin, files, tracking, ahead, survey.bump)
+
+
+@dataclass(frozen=True)
+class OverlaySurvey:
+    """The overlay side of a status, read before any upstream comparison.
+
+    ``pending`` are the overlay paths an unfinished bump left in conflict
+    (registered unmerged in the deployment's index, or listed in its
+    journal); ``unmerged`` are those the index registers.
+    """
+
+    bases: Mapping[str, str]
+    overlay: tuple[OverlayFile, ...]
+    bump: str | None
+    pending: frozenset[str]
+    unmerged: frozenset[str]
+
+    @property
+    def paths(self) -> list[str]:
+        """Every overlay file and base entry, sorted by path bytes."""
+        present = {f.path for f in self.overlay}
+        return sorted(present | set(self.bases), key=lambda p: p.encode("utf-8"))
+
+
+def survey_overlay(deployment: Deployment) -> OverlaySurvey:
+    """Read the bases, the overlay files and any unfinished bump; require every base commit."""
+    layout = deployment.layout
     # Excluded paths are left alone: their entries are neither checked nor orphaned.
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
-    present = {f.path for f in scan_overlay(layout)}
-    bump, pending = _bump_in_progress(deployment)
+    overlay = tuple(scan_overlay(layout))
+    bump, unmerged, left = _bump_in_progress(deployment)
     for path, commit in bases.items():
-        upstream.require_commit(commit, f"base of {path} in {layout.base_file}")
+        deployment.upstream.require_commit(commit, f"base of {path} in {layout.base_file}")
+    return OverlaySurvey(bases, overlay, bump, frozenset(unmerged | left), frozenset(unmerged))
+
+
+def classify(deployment: Deployment, survey: OverlaySurvey, target: str) -> tuple[FileStatus, ...]:
+    """The state of every overlay file and base entry against upstream commit *target*.
+
+    Only tree entries (blob ids and modes) are compared with upstream; no
+    upstream blob is read.  Overlay files are read to look for markers.
+    """
+    layout = deployment.layout
+    upstream = deployment.upstream
+    present = {f.path for f in survey.overlay}
     files: list[FileStatus] = []
-    for path in sorted(present | set(bases), key=lambda p: p.encode("utf-8")):
-        base = bases.get(path)
-        at_pin = upstream.entry(pin, path)
+    for path in survey.paths:
+        base = survey.bases.get(path)
+        at_target = upstream.entry(target, path)
         if base is None:
-            kind = PATCH if at_pin is not None else ADDITION
+            kind = PATCH if at_target is not None else ADDITION
             files.append(FileStatus(path, kind, None, UNRECORDED))
             continue
         at_base = upstream.entry(base, path)
@@ -73,29 +120,25 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
         state: str
         if path not in present:
             state = ORPHANED
-        elif path in pending or has_conflict_markers(read_overlay_bytes(layout, path)):
+        elif path in survey.pending or has_conflict_markers(read_overlay_bytes(layout, path)):
             state = CONFLICT_PENDING
-        elif at_base != at_pin:
+        elif at_base != at_target:
             state = STALE
         else:
             state = UP_TO_DATE
         files.append(FileStatus(path, kind, base, state))
-    tracking = upstream.tracked_branch()
-    ahead = 0
-    if tracking is not None and tracking[1] != pin:
-        ahead = len(upstream.commits_between(pin, tracking[1]))
-    return StatusResult(layout.upstream, layout.overlay, pin, tuple(files), tracking, ahead, bump)
+    return tuple(files)
 
 
-def _bump_in_progress(deployment: Deployment) -> tuple[str | None, set[str]]:
-    """An unfinished bump, and the overlay files it left in conflict (journal or index)."""
+def _bump_in_progress(deployment: Deployment) -> tuple[str | None, set[str], set[str]]:
+    """An unfinished bump; the overlay files unmerged in the index; those its journal lists."""
     layout = deployment.layout
     repo = open_deployment(layout.root)
     prefix = layout.overlay + "/"
-    pending = {p[len(prefix) :] for p in repo.unmerged_paths() if p.startswith(prefix)}
+    unmerged = {p[len(prefix) :] for p in repo.unmerged_paths() if p.startswith(prefix)}
     journal = load_journal(repo.git_dir)
     if journal is None or journal.phase == DONE:
-        return None, pending
+        return None, unmerged, set()
     if journal.phase == APPLYING:
-        return "interrupted", pending
-    return "conflicts", pending | set(journal.conflicts)
+        return "interrupted", unmerged, set()
+    return "conflicts", unmerged, set(journal.conflicts)
