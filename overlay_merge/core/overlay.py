@@ -49,16 +49,21 @@ def scan_overlay(layout: Layout) -> list[OverlayFile]:
             "set `overlay` in [tool.overlay-merge] to the overlay directory",
         )
     found: list[OverlayFile] = []
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-        here = Path(dirpath)
-        names = list(filenames)
-        # A symlink to a directory is listed among dirnames; git stores it as
-        # a link, so do we (and os.walk does not descend into it).
-        names += [d for d in dirnames if (here / d).is_symlink()]
-        dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
-        for name in names:
-            full = here / name
-            rel = full.relative_to(top).as_posix()
+    _scan(layout, str(top), "", found)
+    found.sort(key=lambda f: f.path.encode("utf-8", "surrogateescape"))
+    return found
+
+
+def _scan(layout: Layout, directory: str, prefix: str, found: list[OverlayFile]) -> None:
+    # os.scandir's entries carry their lstat: one system call per file, no
+    # pathlib objects (this runs for every overlay file of every command).
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            rel = prefix + entry.name
+            # A symlink to a directory is a file for git (and never descended into).
+            if entry.is_dir(follow_symlinks=False):
+                _scan(layout, entry.path, rel + "/", found)
+                continue
             if layout.is_excluded(rel):
                 continue
             problem = path_problem(rel)
@@ -68,23 +73,22 @@ def scan_overlay(layout: Layout) -> list[OverlayFile]:
                     f"{layout.overlay}/{shown}: cannot be an overlay file: {problem}",
                     "rename it, or add it to `exclude` in [tool.overlay-merge]",
                 )
-            mode = _mode_of(full.lstat())
+            mode = _mode_of(entry.stat(follow_symlinks=False))
             if mode is None:
                 raise OverlayMergeError(
                     f"{layout.overlay}/{rel}: not a regular file or symlink",
                     "remove it, or add it to `exclude` in [tool.overlay-merge]",
                 )
             found.append(OverlayFile(rel, mode))
-    found.sort(key=lambda f: f.path.encode("utf-8"))
-    return found
 
 
 def read_overlay_bytes(layout: Layout, path: str) -> bytes:
     """The content of overlay file *path*: its bytes, or a symlink's target (not followed)."""
-    full = layout.overlay_path / path
-    if full.is_symlink():
+    full = os.path.join(layout.overlay_path, path)
+    if stat.S_ISLNK(os.lstat(full).st_mode):
         return os.fsencode(os.readlink(full))
-    return full.read_bytes()
+    with open(full, "rb") as fh:
+        return fh.read()
 
 
 def safe_overlay_path(layout: Layout, path: str) -> Path:
