@@ -13,7 +13,7 @@ carrying the git command that fixes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from pygit2 import ffi
 from pygit2._libgit2 import lib as _libgit2
 
 from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.paths import path_problem
 
 MODE_BLOB = 0o100644
 MODE_EXEC = 0o100755
@@ -52,6 +53,57 @@ class Change:
     similarity: int = 100
 
 
+@dataclass(frozen=True)
+class PathVersion:
+    """One distinct upstream version of a path and the newest commit carrying it.
+
+    ``entry`` None is the path's absence (an empty version).  ``order`` is
+    the commit's place in the history walk: 0 for the commit the walk
+    started at, larger for older ones; it says which of two commits is newer.
+    """
+
+    entry: Entry | None
+    commit: str
+    time: int
+    order: int
+
+
+@dataclass
+class PathHistory:
+    """The distinct versions of one path met in a history walk, keyed by entry."""
+
+    versions: dict[Entry | None, PathVersion] = field(default_factory=dict)
+    unreadable: int = 0
+    """Steps of the walk at which the nested commit holding this path was missing
+    (a shallow nested clone); a gitlink that does not move counts once."""
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    """A file of an upstream commit, nested submodules' files included."""
+
+    path: str
+    data: bytes
+    mode: int
+
+
+@dataclass(frozen=True)
+class SkippedSubmodule:
+    """A nested submodule whose files could not be read, and the command that fixes it."""
+
+    path: str
+    reason: str
+    hint: str
+
+
+# Marks a version behind a gitlink whose commit is missing: neither a file
+# nor an absence, so it is counted apart instead of being compared.
+_UNREADABLE = Entry("", 0)
+
+_WALK_ORDER = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+_NestedCache = dict[tuple[str, str, str, str], Entry | None]
+
+
 def _short(sha: str) -> str:
     return sha[:7]
 
@@ -71,6 +123,11 @@ class UpstreamRepo:
     _trees: dict[str, pygit2.Tree] = field(default_factory=dict, repr=False)
 
     # -- revisions ---------------------------------------------------------
+
+    @property
+    def is_shallow(self) -> bool:
+        """True for a shallow clone: history older than its boundary is not there."""
+        return bool(self.repo.is_shallow)
 
     def fetch_hint(self) -> str:
         """The command that brings missing history into this repository."""
@@ -276,6 +333,174 @@ class UpstreamRepo:
             INIT_HINT,
         )
 
+    # -- history of paths --------------------------------------------------------
+
+    def path_histories(self, head: str, paths: Sequence[str]) -> dict[str, PathHistory]:
+        """The distinct versions of each of *paths* in the history reachable from *head*.
+
+        One walk over every commit reachable from *head*, newest first
+        (topological order, then commit time), shared by all paths.  Per
+        commit, only the directories on the way to the paths are looked at,
+        and a directory (or gitlink) whose id equals the one of the commit
+        walked before is skipped whole: its paths cannot carry a version not
+        met already.  Paths below a gitlink are read in the nested repository
+        at the recorded commit.  The first commit a version is met in is the
+        newest carrying it.  A nested commit missing from its store is
+        counted as unreadable for the paths below it, not fatal.
+        """
+        self.require_commit(head, "the commit whose history is searched")
+        scan = _PathScan(self, paths)
+        try:
+            for order, commit in enumerate(self.repo.walk(head, _WALK_ORDER)):
+                scan.commit(commit, order)
+        except (KeyError, pygit2.GitError):
+            raise OverlayMergeError(
+                f"{self.display}: the history of {_short(head)} is incomplete in the object store",
+                self.fetch_hint(),
+            ) from None
+        return scan.histories
+
+    def _through_gitlink(
+        self, sha: str, prefix: str, nested_sha: str, rest: str, cache: _NestedCache
+    ) -> Entry | None:
+        """*rest*'s entry in the nested commit *nested_sha* recorded at *prefix* by *sha*."""
+        # Most top commits record the same nested commit as their
+        # neighbours: look each (gitlink, path) up once.
+        key = (self.display, prefix, nested_sha, rest)
+        if key not in cache:
+            cache[key] = self._nested_entry(sha, prefix, nested_sha, rest, cache)
+        return cache[key]
+
+    def _entry_in_tree(
+        self, tree: pygit2.Tree, sha: str, path: str, cache: _NestedCache
+    ) -> Entry | None:
+        """*path*'s entry in *tree* of commit *sha* (None if absent), through nested gitlinks."""
+        try:
+            obj = tree[path]
+        except KeyError:
+            return self._entry_through_gitlink(tree, sha, path, cache)
+        if obj.filemode in (MODE_TREE, MODE_GITLINK):
+            return None
+        return Entry(str(obj.id), int(obj.filemode))
+
+    def _entry_through_gitlink(
+        self, tree: pygit2.Tree, sha: str, path: str, cache: _NestedCache
+    ) -> Entry | None:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            try:
+                obj = tree[prefix]
+            except KeyError:
+                return None
+            if obj.filemode == MODE_GITLINK:
+                rest = "/".join(parts[depth:])
+                return self._through_gitlink(sha, prefix, str(obj.id), rest, cache)
+            if obj.filemode != MODE_TREE:
+                return None
+        return None
+
+    def _nested_entry(
+        self, sha: str, prefix: str, nested_sha: str, rest: str, cache: _NestedCache
+    ) -> Entry | None:
+        nested = self.nested(prefix, sha)
+        if not nested.has_commit(nested_sha):
+            return _UNREADABLE
+        commit = nested.repo[nested_sha]
+        assert isinstance(commit, pygit2.Commit)
+        return nested._entry_in_tree(commit.tree, nested_sha, rest, cache)
+
+    def commit_time(self, sha: str) -> int:
+        """The committer date of commit *sha*, Unix seconds."""
+        self.require_commit(sha, "needed for its date")
+        commit = self.repo[sha]
+        assert isinstance(commit, pygit2.Commit)
+        return int(commit.commit_time)
+
+    def blob(self, entry: Entry) -> bytes:
+        """The bytes of a blob met in a history walk (in this repo or a nested one)."""
+        for repo in self._with_nested():
+            try:
+                obj = repo.repo[entry.oid]
+            except (KeyError, ValueError):
+                continue
+            if isinstance(obj, pygit2.Blob):
+                return obj.data
+        raise OverlayMergeError(
+            f"{self.display}: blob {_short(entry.oid)} is missing from the object store",
+            self.fetch_hint(),
+        )
+
+    def _with_nested(self) -> Iterator[UpstreamRepo]:
+        yield self
+        for nested in self._nested.values():
+            yield from nested._with_nested()
+
+    # -- materializing a commit ------------------------------------------------
+
+    def iter_files(
+        self, sha: str, skipped: list[SkippedSubmodule] | None = None
+    ) -> Iterator[TreeFile]:
+        """Every file of commit *sha*, the files of nested submodules included.
+
+        Nested submodules are read at the gitlink *sha* records, in their own
+        object stores.  One that cannot be read (not initialized, its commit
+        missing) is appended to *skipped*, not fatal.  Every entry name is
+        validated with :func:`path_problem`, so a hostile tree (``..``,
+        ``.git``, NUL) is refused instead of naming a place outside the output.
+        """
+        found = skipped if skipped is not None else []
+        yield from self._iter_tree(self.tree(sha), sha, "", "", found)
+
+    def _iter_tree(
+        self,
+        tree: pygit2.Tree,
+        sha: str,
+        prefix: str,
+        outer: str,
+        skipped: list[SkippedSubmodule],
+    ) -> Iterator[TreeFile]:
+        # prefix: the tree's path in this repository; outer: where this
+        # repository sits in the output (empty for the top upstream).
+        for obj in tree:
+            name = obj.name or ""
+            path = f"{outer}{prefix}{name}"
+            problem = path_problem(path) or ("'/' in an entry name" if "/" in name else None)
+            if problem:
+                raise OverlayMergeError(
+                    f"{self.display} {_short(sha)}: tree entry {path[:200]!r}: {problem}; "
+                    "refusing to materialize it",
+                    f"check where commit {_short(sha)} came from; build from another commit",
+                )
+            if isinstance(obj, pygit2.Tree):
+                yield from self._iter_tree(obj, sha, f"{prefix}{name}/", outer, skipped)
+            elif obj.filemode == MODE_GITLINK:
+                yield from self._iter_gitlink(f"{prefix}{name}", str(obj.id), sha, outer, skipped)
+            elif isinstance(obj, pygit2.Blob):
+                yield TreeFile(path, obj.data, int(obj.filemode))
+
+    def _iter_gitlink(
+        self, prefix: str, nested_sha: str, sha: str, outer: str, skipped: list[SkippedSubmodule]
+    ) -> Iterator[TreeFile]:
+        try:
+            nested = self.nested(prefix, sha)
+        except OverlayMergeError as exc:
+            skipped.append(SkippedSubmodule(outer + prefix, exc.message, exc.hint or INIT_HINT))
+            return
+        if not nested.has_commit(nested_sha):
+            skipped.append(
+                SkippedSubmodule(
+                    outer + prefix,
+                    f"{nested.display}: commit {_short(nested_sha)} recorded by "
+                    f"{self.display} {_short(sha)} is missing from the object store",
+                    nested.fetch_hint(),
+                )
+            )
+            return
+        commit = nested.repo[nested_sha]
+        assert isinstance(commit, pygit2.Commit)
+        yield from nested._iter_tree(commit.tree, nested_sha, "", f"{outer}{prefix}/", skipped)
+
     # -- the working tree ------------------------------------------------------
 
     def head_state(self) -> tuple[str | None, str]:
@@ -405,6 +630,106 @@ class UpstreamRepo:
         ]
 
 
+@dataclass
+class _Node:
+    """A directory or file on the way to the paths a history scan looks for."""
+
+    path: str
+    children: dict[str, _Node] = field(default_factory=dict)
+    wanted: bool = False
+    below: list[str] = field(default_factory=list)
+    """Wanted paths strictly below this node."""
+    descendants: list[str] = field(default_factory=list)
+    """Paths of every node strictly below this one."""
+
+
+def _path_trie(paths: Sequence[str]) -> _Node:
+    root = _Node("")
+    for path in paths:
+        parts = path.split("/")
+        chain = [root]
+        for depth, part in enumerate(parts):
+            child = chain[-1].children.get(part)
+            if child is None:
+                child = chain[-1].children[part] = _Node("/".join(parts[: depth + 1]))
+                for ancestor in chain:
+                    ancestor.descendants.append(child.path)
+            chain.append(child)
+        chain[-1].wanted = True
+        for ancestor in chain[:-1]:
+            ancestor.below.append(path)
+    return root
+
+
+class _PathScan:
+    """The state of one history walk looking for the versions of many paths.
+
+    ``last`` holds, per trie node, the ``(id, mode)`` met at the commit walked
+    before (None: absent); a node whose value did not change is skipped with
+    everything below it.  Nodes below something that is not a tree are
+    forgotten, so they are looked at again once it is a tree again.
+    """
+
+    def __init__(self, repo: UpstreamRepo, paths: Sequence[str]) -> None:
+        self.repo = repo
+        self.root = _path_trie(paths)
+        self.histories = {path: PathHistory() for path in paths}
+        self.last: dict[str, tuple[pygit2.Oid, int] | None] = {}
+        self.cache: _NestedCache = {}
+        self.previous_tree: pygit2.Oid | None = None
+        self.sha, self.time, self.order = "", 0, 0
+
+    def commit(self, commit: pygit2.Commit, order: int) -> None:
+        """Record the versions of the paths at *commit*, the walk's *order*-th."""
+        if commit.tree_id == self.previous_tree:
+            return
+        self.previous_tree = commit.tree_id
+        self.sha, self.time, self.order = str(commit.id), commit.commit_time, order
+        self._visit(commit.tree, self.root)
+
+    def _visit(self, tree: pygit2.Tree, node: _Node) -> None:
+        for name, child in node.children.items():
+            try:
+                obj: pygit2.Object | None = tree[name]
+            except KeyError:
+                obj = None
+            key = None if obj is None else (obj.id, int(obj.filemode))
+            if child.path in self.last and self.last[child.path] == key:
+                continue
+            self.last[child.path] = key
+            if child.wanted:
+                self._record(child.path, _file_entry(obj))
+            if not child.children:
+                continue
+            if isinstance(obj, pygit2.Tree):
+                self._visit(obj, child)
+                continue
+            for path in child.descendants:
+                self.last.pop(path, None)
+            for path in child.below:
+                self._record(path, self._below(child.path, obj, path))
+
+    def _below(self, prefix: str, obj: pygit2.Object | None, path: str) -> Entry | None:
+        """The entry of *path*, below *obj* at *prefix*, which is not a tree."""
+        if obj is None or obj.filemode != MODE_GITLINK:
+            return None
+        rest = path[len(prefix) + 1 :]
+        return self.repo._through_gitlink(self.sha, prefix, str(obj.id), rest, self.cache)
+
+    def _record(self, path: str, entry: Entry | None) -> None:
+        history = self.histories[path]
+        if entry is _UNREADABLE:
+            history.unreadable += 1
+        elif entry not in history.versions:
+            history.versions[entry] = PathVersion(entry, self.sha, self.time, self.order)
+
+
+def _file_entry(obj: pygit2.Object | None) -> Entry | None:
+    if obj is None or obj.filemode in (MODE_TREE, MODE_GITLINK):
+        return None
+    return Entry(str(obj.id), int(obj.filemode))
+
+
 def open_upstream(root: Path, upstream: str) -> UpstreamRepo:
     """Open the upstream repository at *upstream* (relative to the deployment *root*)."""
     path = root / upstream
@@ -468,6 +793,16 @@ class DeploymentRepo:
             if any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes):
                 dirty.append(path)
         return sorted(dirty)
+
+    def tracked_under(self, prefix: str) -> str | None:
+        """A path the deployment's index tracks at or below *prefix*, or None."""
+        index = self.repo.index
+        index.read()
+        below = prefix.rstrip("/") + "/"
+        for entry in index:
+            if entry.path == prefix or entry.path.startswith(below):
+                return str(entry.path)
+        return None
 
     def unmerged_paths(self) -> list[str]:
         """Paths registered as unmerged (conflict stages) in the deployment's index."""
@@ -535,6 +870,22 @@ def open_deployment(root: Path) -> DeploymentRepo:
             f"{root}: not a git repository", "run overlay-merge inside your deployment repository"
         ) from None
     return DeploymentRepo(repo, root)
+
+
+# -- line diffs ----------------------------------------------------------------
+
+
+def line_changes(old: bytes, new: bytes) -> tuple[int, int]:
+    """``(added, removed)`` lines of a line diff from *old* to *new*, as ``git diff`` counts.
+
+    libgit2's xdiff (git's own diff) runs in C; binary content is diffed as
+    text too, so every pair of contents gets a count.
+    """
+    patch = pygit2.Patch.create_from(
+        old, new, flag=pygit2.enums.DiffOption.FORCE_TEXT, context_lines=0
+    )
+    _, added, removed = patch.line_stats
+    return int(added), int(removed)
 
 
 # -- three-way file merges ------------------------------------------------------
@@ -675,3 +1026,31 @@ def merge_file(
         _STYLE_FLAGS[style],
         marker_size,
     )
+
+
+@dataclass(frozen=True)
+class TextDiff:
+    """A unified diff of two byte strings, as git prints it."""
+
+    patch: bytes  # ``diff --git`` header and hunks; empty when the sides are equal
+    binary: bool  # libgit2 (like git) saw NUL bytes: the patch says "Binary files ... differ"
+
+
+def diff_bytes(
+    old: bytes | None,
+    new: bytes | None,
+    old_path: str,
+    new_path: str,
+    *,
+    context_lines: int = 3,
+) -> TextDiff:
+    """Unified diff of *old* → *new* (None: the side is absent) with libgit2's xdiff.
+
+    The same algorithm as ``git diff`` (so line counts agree with
+    ``git diff --numstat``), and about 200 times faster than difflib on a
+    20,000-line file.  Paths only label the header; nothing is read or written.
+    """
+    patch = pygit2.Patch.create_from(
+        old, new, old_as_path=old_path, new_as_path=new_path, context_lines=context_lines
+    )
+    return TextDiff(patch.data, bool(patch.delta.is_binary))
