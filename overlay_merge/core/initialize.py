@@ -1,4 +1,4 @@
-"""``init``: record a base for every overlay file that has none."""
+"""``init``: record a base for every overlay file that has none (the pin, or inferred)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ from dataclasses import dataclass
 
 from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.overlay import scan_overlay
+from overlay_merge.core.infer import Inferred, infer_bases
+from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import ADDITION, PATCH
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """A base entry ``init`` wrote."""
+    """A base entry ``init`` wrote; ``inferred`` holds the evidence with ``--infer``."""
 
     path: str
     kind: str
     base: str
+    inferred: Inferred | None = None
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,17 @@ class InitResult:
     recorded: tuple[Recorded, ...]
     kept: int
     rewritten: bool
+    infer: bool = False
+    shallow: str | None = None
+    """With *infer* on a shallow upstream (older history not searched): the command
+    that fetches the rest."""
 
 
-def init_bases(deployment: Deployment, *, pinned: bool = False) -> InitResult:
-    """Give every overlay file without an entry the pin as its base.
+def init_bases(deployment: Deployment, *, pinned: bool = False, infer: bool = False) -> InitResult:
+    """Give every overlay file without an entry a base: the pin, or an inferred one.
 
+    With *infer*, the base is the newest upstream commit carrying the version
+    of the file closest to the overlay copy (see :mod:`overlay_merge.core.infer`).
     Existing entries are kept as they are (their files may be stale: that is
     for ``status`` and ``bump`` to say).  The file is rewritten in sorted order
     when entries were added or it was out of order, and left untouched
@@ -40,16 +48,28 @@ def init_bases(deployment: Deployment, *, pinned: bool = False) -> InitResult:
     layout = deployment.layout
     pin = deployment.pin(pinned=pinned)
     bases = deployment.bases(require_sorted=False)
-    recorded: list[Recorded] = []
-    for item in scan_overlay(layout):
-        if item.path in bases:
-            continue
-        kind = PATCH if deployment.upstream.entry(pin, item.path) is not None else ADDITION
-        recorded.append(Recorded(item.path, kind, pin))
+    missing = [item.path for item in scan_overlay(layout) if item.path not in bases]
+    if infer:
+        recorded = _inferred(deployment, pin, missing)
+    else:
+        recorded = [_at_pin(deployment, pin, path) for path in missing]
     entries = dict(bases)
     entries.update({r.path: r.base for r in recorded})
     in_order = list(bases) == sorted(bases, key=lambda p: p.encode("utf-8"))
     rewritten = bool(recorded) or not in_order
     if rewritten:
         write_base_file(layout.base_file_path, entries)
-    return InitResult(pin, tuple(recorded), len(bases), rewritten)
+    upstream = deployment.upstream
+    shallow = upstream.fetch_hint() if infer and upstream.is_shallow else None
+    return InitResult(pin, tuple(recorded), len(bases), rewritten, infer, shallow)
+
+
+def _at_pin(deployment: Deployment, pin: str, path: str) -> Recorded:
+    kind = PATCH if deployment.upstream.entry(pin, path) is not None else ADDITION
+    return Recorded(path, kind, pin)
+
+
+def _inferred(deployment: Deployment, pin: str, paths: list[str]) -> list[Recorded]:
+    overlay = {path: read_overlay_bytes(deployment.layout, path) for path in paths}
+    found = infer_bases(deployment.upstream, pin, overlay)
+    return [Recorded(i.path, i.kind, i.base, i) for i in found]

@@ -34,8 +34,11 @@ def _mode_of(st: os.stat_result) -> int | None:
     return None
 
 
-def scan_overlay(layout: Layout) -> list[OverlayFile]:
+def scan_overlay(layout: Layout, *, with_excluded: bool = False) -> list[OverlayFile]:
     """Every overlay file not excluded by the layout, sorted by path bytes.
+
+    *with_excluded* lists excluded files too: ``build`` copies them (exclude
+    means "not merged or tracked", not "not deployed").
 
     Raises a fixable error for names that cannot be recorded safely (not
     UTF-8, a ``.git`` component) and for special files (FIFOs, sockets).
@@ -49,12 +52,14 @@ def scan_overlay(layout: Layout) -> list[OverlayFile]:
             "set `overlay` in [tool.overlay-merge] to the overlay directory",
         )
     found: list[OverlayFile] = []
-    _scan(layout, str(top), "", found)
+    _scan(layout, str(top), "", found, with_excluded)
     found.sort(key=lambda f: f.path.encode("utf-8", "surrogateescape"))
     return found
 
 
-def _scan(layout: Layout, directory: str, prefix: str, found: list[OverlayFile]) -> None:
+def _scan(
+    layout: Layout, directory: str, prefix: str, found: list[OverlayFile], with_excluded: bool
+) -> None:
     # os.scandir's entries carry their lstat: one system call per file, no
     # pathlib objects (this runs for every overlay file of every command).
     with os.scandir(directory) as entries:
@@ -62,9 +67,9 @@ def _scan(layout: Layout, directory: str, prefix: str, found: list[OverlayFile])
             rel = prefix + entry.name
             # A symlink to a directory is a file for git (and never descended into).
             if entry.is_dir(follow_symlinks=False):
-                _scan(layout, entry.path, rel + "/", found)
+                _scan(layout, entry.path, rel + "/", found, with_excluded)
                 continue
-            if layout.is_excluded(rel):
+            if not with_excluded and layout.is_excluded(rel):
                 continue
             problem = path_problem(rel)
             if problem:

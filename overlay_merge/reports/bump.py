@@ -15,7 +15,11 @@ from overlay_merge.core.plan import (
     CONFLICT,
     CONVERGED,
     DELETED_UPSTREAM,
+    DROP,
+    KEEP_OVERLAY,
     RENAMED_UPSTREAM,
+    TAKE_MERGE,
+    TAKE_UPSTREAM,
     BumpPlan,
     FilePlan,
 )
@@ -36,6 +40,8 @@ def _detail(f: FilePlan) -> str:
     parts = []
     if f.renamed_to:
         parts.append(f"-> {f.renamed_to}")
+    if f.decision != TAKE_MERGE:
+        return "  ".join(parts)  # the maintainer decided: the state's advice is moot
     if f.conflicts and f.state not in (BINARY,):
         parts.append(plural(f.conflicts, "conflict"))
     if f.state in _NOTES:
@@ -166,7 +172,7 @@ class ApplyReport:
         else:
             lines = [f"merged {p.upstream} {short(p.pin)} -> {short(p.target)}"]
             for f in p.files:
-                if f.state == "unchanged":
+                if f.state == "unchanged" and f.decision == TAKE_MERGE:
                     continue
                 lines.append(
                     f"  {_verb(f):<9} {f.path}" + (f"  {_detail(f)}" if _detail(f) else "")
@@ -188,7 +194,12 @@ class ApplyReport:
         return "\n".join(lines) + "\n"
 
 
+_DECIDED = {KEEP_OVERLAY: "kept", TAKE_UPSTREAM: "upstream", DROP: "dropped"}
+
+
 def _verb(f: FilePlan) -> str:
+    if f.decision in _DECIDED:
+        return _DECIDED[f.decision]
     if f.state in (CONFLICT, ADDED_UPSTREAM) or (f.state == RENAMED_UPSTREAM and f.conflicts):
         return "conflict"
     if f.state in (BINARY, DELETED_UPSTREAM):

@@ -3,10 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from overlay_merge.core.initialize import InitResult
-from overlay_merge.reports.report import EXIT_OK, short, to_json
+from overlay_merge.core.initialize import InitResult, Recorded
+from overlay_merge.reports.report import EXIT_OK, plural, short, to_json
+
+
+def iso_utc(when: int) -> str:
+    """Unix seconds as ISO 8601 UTC, ``2024-01-01T00:00:00Z``."""
+    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _entry_json(entry: Recorded) -> dict[str, Any]:
+    doc: dict[str, Any] = {"path": entry.path, "kind": entry.kind, "base": entry.base}
+    found = entry.inferred
+    if found is not None:
+        doc.update(
+            date=iso_utc(found.time),
+            distance=found.distance,
+            versions_examined=found.versions_examined,
+            unreadable_commits=found.unreadable,
+        )
+    return doc
+
+
+def _entry_text(entry: Recorded) -> str:
+    found = entry.inferred
+    if found is None:
+        return f"  {entry.kind:<8}  {short(entry.base)}  {entry.path}"
+    date = iso_utc(found.time)[:10]
+    differs = "same" if found.distance == 0 else f"±{plural(found.distance, 'line')}"
+    examined = plural(found.versions_examined, "version")
+    line = f"  {entry.kind:<8}  {short(entry.base)}  {date}  {differs:>11}  {examined:>12}  "
+    line += entry.path
+    if found.unreadable:
+        line += f"  ({plural(found.unreadable, 'commit')} unreadable: nested commit missing)"
+    return line
 
 
 @dataclass(frozen=True)
@@ -30,13 +63,21 @@ class InitReport:
             "base_file": self.base_file,
             "written": r.rewritten,
             "kept": r.kept,
-            "recorded": [{"path": e.path, "kind": e.kind, "base": e.base} for e in r.recorded],
+            "inferred": r.infer,
+            "history_shallow": r.shallow is not None,
+            "recorded": [_entry_json(e) for e in r.recorded],
         }
 
     def as_text(self) -> str:
         r = self.result
-        lines = [f"  {e.kind:<8}  {short(e.base)}  {e.path}" for e in r.recorded]
-        if r.recorded:
+        lines = [_entry_text(e) for e in r.recorded]
+        if r.recorded and r.infer:
+            lines.insert(
+                0,
+                f"inferred bases for {plural(len(r.recorded), 'file')} from the history of "
+                f"{short(r.pin)}, recorded in {self.base_file}:",
+            )
+        elif r.recorded:
             n = len(r.recorded)
             lines.insert(
                 0,
@@ -49,4 +90,9 @@ class InitReport:
             lines.append(f"{self.base_file}: every overlay file already has a base")
         if r.kept:
             lines.append(f"kept {r.kept} existing entr{'ies' if r.kept != 1 else 'y'}")
+        if r.shallow:
+            lines.append(
+                "warning: the upstream is a shallow clone: only its fetched history was "
+                f"searched (fix: `{r.shallow}`, delete the new entries, `init --infer` again)"
+            )
         return "\n".join(lines) + "\n"

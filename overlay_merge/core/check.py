@@ -1,0 +1,205 @@
+"""``check``: status plus a dry-run merge of every stale file, for CI (DESIGN §6).
+
+Where ``status`` says a file is stale, ``check`` also says what a bump would
+make of it (the §5 state, computed by :func:`overlay_merge.core.plan.plan_file`,
+the function the bump itself uses).  Whatever ``bump`` refuses to start over
+(files without a base, markers left, an unfinished bump) is *reported* here,
+not raised: CI wants the whole picture in one run.  Only what cannot be known
+(commits missing, the upstream not initialized, no ``.overlay-base`` at all)
+is an error.
+
+It reads and never writes: tree entries are compared first (blob ids and
+modes, no content read), and only stale files are read and merged, in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.gitstore import MergeStyle
+from overlay_merge.core.layout import Layout
+from overlay_merge.core.markers import OURS_MARK
+from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
+from overlay_merge.core.plan import CONFLICTING, plan_file, rename_finder
+from overlay_merge.core.status import (
+    CONFLICT_PENDING,
+    ORPHANED,
+    STALE,
+    UP_TO_DATE,
+    FileStatus,
+    OverlaySurvey,
+    classify,
+    survey_overlay,
+)
+
+OURS_LABEL = b"overlay"  # the bump's label for the overlay side of a conflict
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One overlay file (or base entry): its status and, if stale, its dry-run merge.
+
+    Line numbers are 1-based.  ``first_conflict_line`` is in the merge
+    preview (what ``bump --choice merge`` would write); ``first_marker_line``
+    in the overlay file as it is; ``base_line`` is the entry's line in the
+    base file (orphaned entries).
+    """
+
+    path: str
+    kind: str
+    base: str | None
+    state: str
+    merge: str | None = None
+    conflicts: int = 0
+    first_conflict_line: int | None = None
+    renamed_to: str | None = None
+    first_marker_line: int | None = None
+    unmerged: bool = False
+    base_line: int | None = None
+
+    @property
+    def conflicting(self) -> bool:
+        """True if the file needs a maintainer's hand, not just a bump."""
+        if self.state == CONFLICT_PENDING:
+            return True
+        return self.state == STALE and (self.merge in CONFLICTING or self.conflicts > 0)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The overlay checked against one upstream commit (the pin, or ``--against REV``)."""
+
+    upstream: str
+    overlay: str
+    base_file: str
+    target: str
+    files: tuple[FileCheck, ...]
+    against: str | None = None
+    pinned: bool = False
+    bump: str | None = None  # "interrupted" or "conflicts" while a bump is unfinished
+
+    @property
+    def in_sync(self) -> bool:
+        """Every file up to date and no bump unfinished."""
+        return self.bump is None and all(f.state == UP_TO_DATE for f in self.files)
+
+
+def compute_check(
+    deployment: Deployment,
+    *,
+    against: str | None = None,
+    pinned: bool = False,
+    style: MergeStyle = "zdiff3",
+) -> CheckResult:
+    """Check every overlay file against the pin (*pinned*: the one HEAD records) or *against*.
+
+    Raises :class:`OverlayMergeError` only when the answer cannot be known:
+    an unknown *against*, a missing commit (shallow clone), an upstream or
+    nested submodule not initialized, no base file for a non-empty overlay.
+    """
+    layout = deployment.layout
+    if against is not None:
+        target = deployment.upstream.resolve(against)
+    else:
+        target = deployment.pin(pinned=pinned)
+    survey = survey_overlay(deployment)
+    _require_initialized(layout, survey)
+    renames_from = rename_finder(deployment, target)
+    items = {f.path: f for f in survey.overlay}
+    base_lines = _LazyBaseLines(layout)
+    files = tuple(
+        _check_file(deployment, survey, status, items, target, style, renames_from, base_lines)
+        for status in classify(deployment, survey, target)
+    )
+    return CheckResult(
+        layout.upstream,
+        layout.overlay,
+        layout.base_file,
+        target,
+        files,
+        against,
+        pinned and against is None,
+        survey.bump,
+    )
+
+
+def _require_initialized(layout: Layout, survey: OverlaySurvey) -> None:
+    # With no base file at all every file is merely "unrecorded": nothing can
+    # be said about drift, and the fix is one command.
+    if survey.overlay and not survey.bases and not layout.base_file_path.exists():
+        raise OverlayMergeError(
+            f"{layout.base_file}: missing, so overlay-merge is not set up in this deployment "
+            f"and the drift of {layout.overlay} cannot be told",
+            "run `overlay-merge init` and commit the .overlay-base it writes",
+        )
+
+
+def _check_file(
+    deployment: Deployment,
+    survey: OverlaySurvey,
+    status: FileStatus,
+    items: dict[str, OverlayFile],
+    target: str,
+    style: MergeStyle,
+    renames_from: Callable[[str], dict[str, str]],
+    base_lines: _LazyBaseLines,
+) -> FileCheck:
+    path = status.path
+    if status.state == STALE and status.base is not None:
+        plan = plan_file(deployment, items[path], status.base, target, style, renames_from)
+        line = _first_line(plan.content, OURS_MARK + b" " + OURS_LABEL) if plan.conflicts else None
+        return FileCheck(
+            path,
+            plan.kind,
+            status.base,
+            status.state,
+            merge=plan.state,
+            conflicts=plan.conflicts,
+            first_conflict_line=line,
+            renamed_to=plan.renamed_to,
+        )
+    if status.state == CONFLICT_PENDING:
+        data = read_overlay_bytes(deployment.layout, path)
+        return FileCheck(
+            path,
+            status.kind,
+            status.base,
+            status.state,
+            first_marker_line=_first_line(data, OURS_MARK + b" ", prefix=True),
+            unmerged=path in survey.unmerged,
+        )
+    if status.state == ORPHANED:
+        return FileCheck(path, status.kind, status.base, status.state, base_line=base_lines(path))
+    return FileCheck(path, status.kind, status.base, status.state)
+
+
+def _first_line(data: bytes | None, wanted: bytes, *, prefix: bool = False) -> int | None:
+    """The 1-based number of the first line equal to (or, *prefix*, starting with) *wanted*."""
+    if not data:
+        return None
+    for number, raw in enumerate(data.splitlines(), start=1):
+        line = raw.rstrip(b"\r")
+        if line == wanted or (prefix and line.startswith(wanted)):
+            return number
+    return None
+
+
+class _LazyBaseLines:
+    """Line numbers of the base file's entries, read only if an orphan needs one."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.lines: dict[str, int] | None = None
+
+    def __call__(self, path: str) -> int | None:
+        if self.lines is None:
+            self.lines = {}
+            text = self.layout.base_file_path.read_bytes().decode("utf-8")
+            # The file was validated when it was read: entries are "<sha>  <path>".
+            for number, line in enumerate(text.split("\n"), start=1):
+                if line and not line.startswith("#") and "  " in line:
+                    self.lines[line.partition("  ")[2]] = number
+        return self.lines.get(path)

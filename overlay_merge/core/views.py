@@ -1,0 +1,254 @@
+"""The three views of an overlay file, for ``diff``, ``review`` and the bump screen.
+
+Every view compares two sides taken from the bump plan (DESIGN §6):
+
+- ``patch``: upstream at the file's base → the overlay copy: what the overlay carries;
+- ``upstream``: upstream at the base → upstream at the target: what upstream changed;
+- ``merged``: the overlay copy → what a merge writes (the preview), following the
+  file's per-file decision (``decide``): kept, upstream's version, dropped.
+
+Nothing here merges or reads git: the sides are the plan's.  Diffs come from
+:func:`overlay_merge.core.gitstore.diff_bytes` (libgit2, git's algorithm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.gitstore import MODE_LINK, TextDiff, diff_bytes
+from overlay_merge.core.markers import BASE_MARK, OURS_MARK, SEP_MARK, THEIRS_MARK
+from overlay_merge.core.plan import (
+    BINARY,
+    CONVERGED,
+    DELETED_UPSTREAM,
+    DROP,
+    KEEP_OVERLAY,
+    TAKE_UPSTREAM,
+    UNCHANGED,
+    BumpPlan,
+    FilePlan,
+)
+
+PATCH = "patch"
+UPSTREAM = "upstream"
+MERGED = "merged"
+VIEWS = (PATCH, UPSTREAM, MERGED)
+
+VIEW_TITLES = {
+    PATCH: "what each overlay file carries against its base (base -> overlay)",
+    UPSTREAM: "what upstream changed since each file's base (base -> target)",
+    MERGED: "the merge preview (overlay -> merged)",
+}
+
+# Why a merge leaves the content as it is, per state (the merged view's note).
+_UNTOUCHED = {
+    UNCHANGED: "upstream did not change this file: content untouched, base moves",
+    CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
+    DELETED_UPSTREAM: "deleted upstream: kept as it is until you decide (keep or drop)",
+    BINARY: "binary: no markers written; pick a side (keep the overlay or take upstream)",
+}
+
+
+@dataclass(frozen=True)
+class FileView:
+    """Two sides of one overlay file in one view; ``None`` means the side is absent."""
+
+    path: str  # the overlay path (the plan's key)
+    view: str
+    old_path: str
+    new_path: str
+    old: bytes | None
+    new: bytes | None
+    old_label: str
+    new_label: str
+    note: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """True if the sides differ (in content, presence or path)."""
+        return self.old != self.new or self.old_path != self.new_path
+
+    @property
+    def binary(self) -> bool:
+        """NUL bytes on either side: shown as "binary", never as text (as the plan merges)."""
+        return any(side is not None and b"\0" in side for side in (self.old, self.new))
+
+    def diff(self, context_lines: int = 3) -> TextDiff:
+        """The unified diff old → new, git's format and algorithm."""
+        return diff_bytes(
+            self.old, self.new, self.old_path, self.new_path, context_lines=context_lines
+        )
+
+
+def _short(sha: str) -> str:
+    return sha[:7]
+
+
+def _mode_note(old: int | None, new: int | None) -> str:
+    if old is None or new is None or old == new:
+        return ""
+    if MODE_LINK in (old, new):
+        return "symlink ↔ file"
+    return f"mode {old:o} → {new:o}"
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def file_view(plan: BumpPlan, item: FilePlan, view: str) -> FileView:
+    """The *view* (``patch``, ``upstream`` or ``merged``) of one file of *plan*."""
+    if view == PATCH:
+        return _patch_view(item)
+    if view == UPSTREAM:
+        return _upstream_view(plan, item)
+    if view == MERGED:
+        return _merged_view(item)
+    raise ValueError(f"unknown view {view!r}")
+
+
+def _patch_view(item: FilePlan) -> FileView:
+    base = item.base
+    return FileView(
+        item.path,
+        PATCH,
+        item.path,
+        item.path,
+        None if base is None else base.data,
+        item.ours.data,
+        f"base {_short(item.base_commit)}",
+        "overlay",
+        _join(
+            "an addition: upstream had no file here at the base" if base is None else "",
+            _mode_note(None if base is None else base.mode, item.ours.mode),
+        ),
+    )
+
+
+def _upstream_view(plan: BumpPlan, item: FilePlan) -> FileView:
+    base, theirs = item.base, item.theirs
+    notes = {
+        DELETED_UPSTREAM: "upstream deleted this file",
+        "renamed-upstream": f"upstream renamed it to {item.renamed_to}",
+        "added-upstream": "upstream now has a file at this path (the overlay added it)",
+    }
+    note = notes.get(item.state, "")
+    if base is None and theirs is None:
+        note = "an addition: upstream has no file at this path"
+    return FileView(
+        item.path,
+        UPSTREAM,
+        item.path,
+        item.renamed_to or item.path,
+        None if base is None else base.data,
+        None if theirs is None else theirs.data,
+        f"base {_short(item.base_commit)}",
+        f"upstream {_short(plan.target)}",
+        _join(note, _mode_note(*(None if s is None else s.mode for s in (base, theirs)))),
+    )
+
+
+def _merged_note(item: FilePlan) -> str:
+    """Why the merged side is what it is: the decision, else the state."""
+    if item.decision == DROP:
+        return "dropped: the overlay file is deleted, and its base entry"
+    if item.decision == KEEP_OVERLAY:
+        return "kept: the overlay file and its base stay as they are"
+    moved = f"moves to {item.renamed_to}" if item.renamed_to else ""
+    if item.decision == TAKE_UPSTREAM:
+        return _join("upstream's version replaces the overlay copy", moved)
+    if item.content is None:
+        return _UNTOUCHED.get(item.state, "")
+    hunks = f"{item.conflicts} conflicting hunk{'s' if item.conflicts > 1 else ''}"
+    return _join(hunks if item.conflicts else "", moved)
+
+
+def _merged_view(item: FilePlan) -> FileView:
+    ours = item.ours
+    moves = item.decision not in (DROP, KEEP_OVERLAY)
+    if item.decision == DROP:
+        new = None
+    elif item.decision == KEEP_OVERLAY or item.content is None:
+        new = ours.data
+    else:
+        new = item.content
+    mode = item.mode if moves and item.mode is not None else ours.mode
+    return FileView(
+        item.path,
+        MERGED,
+        item.path,
+        item.target_path if moves else item.path,
+        ours.data,
+        new,
+        "overlay",
+        "merged",
+        _join(_merged_note(item), _mode_note(ours.mode, mode)),
+    )
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One conflict block of merged content, as 0-based line indices.
+
+    ``start`` is the ``<<<<<<<`` line, ``base`` the ``|||||||`` line (None for
+    two-way markers), ``sep`` the ``=======`` line, ``end`` the ``>>>>>>>`` line.
+    """
+
+    start: int
+    base: int | None
+    sep: int
+    end: int
+
+
+def conflicts_in(content: bytes) -> list[Conflict]:
+    """The conflict blocks of merged *content* (git's 7-wide markers), in order."""
+    found: list[Conflict] = []
+    start: int | None = None
+    base: int | None = None
+    sep: int | None = None
+    for index, line in enumerate(content.split(b"\n")):
+        if line.startswith(OURS_MARK + b" ") or line == OURS_MARK:
+            start, base, sep = index, None, None
+        elif start is None:
+            continue
+        elif line.startswith(BASE_MARK) and sep is None:
+            base = index
+        elif line.rstrip(b"\r") == SEP_MARK and sep is None:
+            sep = index
+        elif line.startswith(THEIRS_MARK) and sep is not None:
+            found.append(Conflict(start, base, sep, index))
+            start = None
+    return found
+
+
+def select_files(plan: BumpPlan, paths: Sequence[str]) -> tuple[FilePlan, ...]:
+    """The files of *plan* named by *paths* (all without paths).
+
+    A path may be overlay-relative or start with the overlay folder, and may
+    name a folder (every file below it).  A path matching no overlay file is
+    an error: a typo must not print an empty, reassuring diff.
+    """
+    if not paths:
+        return plan.files
+    prefix = plan.overlay.rstrip("/") + "/"
+    chosen: dict[str, FilePlan] = {}
+    for raw in paths:
+        path = raw.removeprefix("./").rstrip("/")
+        path = path[len(prefix) :] if path.startswith(prefix) else path
+        if path in ("", ".", plan.overlay):
+            hits = list(plan.files)
+        else:
+            hits = [
+                f
+                for f in plan.files
+                if path in (f.path, f.renamed_to) or f.path.startswith(path + "/")
+            ]
+        if not hits:
+            raise OverlayMergeError(
+                f"{raw}: not an overlay file (nor a folder of them)",
+                "name a path as `overlay-merge status` lists it",
+            )
+        chosen.update((f.path, f) for f in hits)
+    return tuple(f for f in plan.files if f.path in chosen)

@@ -1,0 +1,104 @@
+"""The ``build`` report: what was written, what was missing, drift, and the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from overlay_merge.core.build import BuildResult
+from overlay_merge.core.status import STALE, UNRECORDED
+from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """Renders a :class:`BuildResult`; exit 1 when drift stopped the build, else 0.
+
+    Skipped nested submodules and drift allowed by ``--allow-drift`` are
+    warnings: the build happened, so the exit code stays 0.
+    """
+
+    result: BuildResult
+
+    @property
+    def counts(self) -> dict[str, int]:
+        r = self.result
+        return {
+            "upstream_files": r.upstream_files,
+            "symlinks": r.symlinks,
+            "replaced": len(r.replaced),
+            "added": len(r.added),
+            "skipped_submodules": len(r.skipped),
+            "drift": len(r.drift),
+        }
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK if self.result.built else EXIT_FOUND
+
+    def render(self, fmt: str) -> str:
+        return to_json(self.as_json()) if fmt == "json" else self.as_text()
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "upstream": r.upstream,
+            "pin": r.pin,
+            "build_dir": r.build_dir,
+            "built": r.built,
+            "replaced_previous": r.replaced_previous,
+            "counts": self.counts,
+            "replaced": list(r.replaced),
+            "added": list(r.added),
+            "skipped_submodules": [
+                {"path": s.path, "reason": s.reason, "hint": s.hint} for s in r.skipped
+            ],
+            "drift": [
+                {"path": f.path, "kind": f.kind, "base": f.base, "state": f.state} for f in r.drift
+            ],
+            "seconds": round(r.seconds, 3),
+        }
+
+    def as_text(self) -> str:
+        r = self.result
+        lines: list[str] = []
+        if r.built:
+            lines.append(
+                f"built {r.build_dir}/ from {r.upstream} {short(r.pin)} and the overlay "
+                f"in {r.seconds:.2f} s"
+            )
+            lines.append(
+                f"  {plural(r.upstream_files, 'upstream file')} "
+                f"({plural(r.symlinks, 'symlink')}); the overlay replaced {len(r.replaced)} "
+                f"and added {len(r.added)}"
+            )
+        else:
+            lines.append(
+                f"not built: {plural(len(r.drift), 'overlay file')} drifted from the pin "
+                f"{short(r.pin)}; copying them would throw away upstream's changes"
+            )
+        for skipped in r.skipped:
+            lines.append(
+                f"warning: {skipped.path}/ is empty in the build: {skipped.reason} "
+                f"(fix: {skipped.hint})"
+            )
+        if r.drift:
+            if r.built:
+                lines.append(f"warning (--allow-drift): {plural(len(r.drift), 'file')} drifted:")
+            lines += [
+                f"  {f.state:<10}  {f.kind:<8}  {short(f.base):<7}  {f.path}" for f in r.drift
+            ]
+            lines.append(self._drift_hint())
+        return "\n".join(lines) + "\n"
+
+    def _drift_hint(self) -> str:
+        r = self.result
+        states = {f.state for f in r.drift}
+        hints = []
+        if STALE in states:
+            hints.append(f"`overlay-merge bump {short(r.pin)}` merges upstream's changes into them")
+        if UNRECORDED in states:
+            hints.append("`overlay-merge init` records the unrecorded ones")
+        if not r.built:
+            hints.append("`overlay-merge build --allow-drift` builds anyway")
+        return "; ".join(hints)

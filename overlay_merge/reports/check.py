@@ -1,0 +1,373 @@
+"""The ``check`` report: counts, exit code and five renderings for CI.
+
+Every rendering is built from the same list of :class:`Finding` (one per
+file that is not up to date, plus an unfinished bump), so text, JSON,
+GitHub annotations, JUnit and Markdown always agree.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from overlay_merge.core.check import CheckResult, FileCheck
+from overlay_merge.core.plan import (
+    ADDED_UPSTREAM,
+    BINARY,
+    BUMP_STATES,
+    CLEAN,
+    CONFLICT,
+    CONVERGED,
+    DELETED_UPSTREAM,
+    RENAMED_UPSTREAM,
+)
+from overlay_merge.core.status import (
+    CONFLICT_PENDING,
+    STALE,
+    STATES,
+    UNRECORDED,
+    UP_TO_DATE,
+)
+from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
+
+FORMATS = ("text", "json", "github", "junit", "markdown")
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing CI should show: where (deployment-relative), how bad, what, and the fix."""
+
+    level: str
+    title: str
+    message: str
+    fix: str
+    where: str | None = None
+    line: int | None = None
+    file: FileCheck | None = None
+
+
+def _bump_command(result: CheckResult) -> str:
+    return f"`overlay-merge bump {result.against or short(result.target)}`"
+
+
+def _stale_message(f: FileCheck) -> str:
+    changed = f"upstream changed it since its base {short(f.base)}"
+    hunks = plural(f.conflicts, "conflicting hunk")
+    if f.first_conflict_line:
+        hunks += f" (line {f.first_conflict_line} of the merge)"
+    messages = {
+        CLEAN: f"{changed}; merges cleanly",
+        CONFLICT: f"{changed}; {hunks}",
+        CONVERGED: "upstream now carries the overlay's change: the copy can be dropped",
+        DELETED_UPSTREAM: "deleted upstream: keep it as an addition or drop it",
+        ADDED_UPSTREAM: f"upstream added this path; {hunks}",
+        BINARY: f"binary, {changed} and so did the overlay: pick a side",
+    }
+    if f.merge == RENAMED_UPSTREAM:
+        merged = hunks if f.conflicts else "merges cleanly"
+        return f"moved upstream to {f.renamed_to}; {merged}"
+    return messages.get(f.merge or "", changed)
+
+
+def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
+    where = f"{result.overlay}/{f.path}"
+    level = ERROR if f.conflicting else WARNING
+    if f.state == STALE:
+        title = f"overlay drift: {f.merge}"
+        message = _stale_message(f)
+        return Finding(
+            level, title, message, _bump_command(result), where, f.first_conflict_line, f
+        )
+    if f.state == CONFLICT_PENDING:
+        return _pending_finding(f, where)
+    if f.state == UNRECORDED:
+        message = f"no base in {result.base_file}: its drift cannot be tracked"
+        fix = "`overlay-merge init`"
+        return Finding(level, "overlay file without base", message, fix, where, None, f)
+    message = f"{result.base_file} has an entry for {f.path}, which the overlay no longer has"
+    fix = f"delete that line from {result.base_file}"
+    title = "base entry without file"
+    return Finding(level, title, message, fix, result.base_file, f.base_line, f)
+
+
+def _pending_finding(f: FileCheck, where: str) -> Finding:
+    if f.first_marker_line is not None:
+        message = f"holds conflict markers (from line {f.first_marker_line})"
+        if f.unmerged:
+            message += " and is unmerged in the index"
+        fix = "resolve the markers, then `overlay-merge resolve`"
+        return Finding(ERROR, "conflict markers", message, fix, where, f.first_marker_line, f)
+    if f.unmerged:
+        message = "registered as unmerged in the deployment's index"
+    else:
+        message = "left in conflict by the unfinished bump"
+    fix = "once the file is right, `overlay-merge resolve` (or `git add`)"
+    return Finding(ERROR, "unresolved conflict", message, fix, where, None, f)
+
+
+def _bump_finding(result: CheckResult) -> Finding | None:
+    if result.bump == "interrupted":
+        message = "a bump was interrupted while writing"
+        return Finding(ERROR, "bump interrupted", message, "`overlay-merge abort`")
+    if result.bump is not None:
+        message = "a bump is in progress with conflicts to resolve"
+        fix = "`overlay-merge resolve` once they are fixed, or `overlay-merge abort`"
+        return Finding(ERROR, "bump in progress", message, fix)
+    return None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Renders a :class:`CheckResult`; exit 0 when all is in sync, 1 otherwise."""
+
+    result: CheckResult
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Files per status state."""
+        return Counter(f.state for f in self.result.files)
+
+    @property
+    def merge_counts(self) -> Counter[str]:
+        """Stale files per §5 state of their dry-run merge."""
+        return Counter(f.merge for f in self.result.files if f.merge is not None)
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK if self.result.in_sync else EXIT_FOUND
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        """The bump in progress, if any, then every file that is not up to date."""
+        bump = _bump_finding(self.result)
+        files = [_file_finding(f, self.result) for f in self.result.files if f.state != UP_TO_DATE]
+        return ([bump] if bump else []) + files
+
+    def render(self, fmt: str) -> str:
+        """The report in *fmt*, one of :data:`FORMATS`."""
+        renderers = {
+            "json": lambda: to_json(self.as_json()),
+            "github": self.as_github,
+            "junit": self.as_junit,
+            "markdown": self.as_markdown,
+        }
+        return renderers.get(fmt, self.as_text)()
+
+    # -- shared pieces ---------------------------------------------------------------
+
+    def where(self) -> tuple[str, str]:
+        """What the overlay was checked against: ``(short commit, how it was chosen)``."""
+        r = self.result
+        if r.against is not None:
+            return short(r.target), f"--against {r.against}"
+        return short(r.target), "pin recorded in HEAD" if r.pinned else "pin"
+
+    def summary(self) -> str:
+        """``12 files: 5 up-to-date, 7 stale (2 clean, 1 conflict)``."""
+        files = self.result.files
+        counts, merges = self.counts, self.merge_counts
+        parts = [f"{counts[s]} {s}" for s in STATES if counts.get(s)]
+        if merges:
+            detail = ", ".join(f"{merges[s]} {s}" for s in BUMP_STATES if merges.get(s))
+            parts = [p + f" ({detail})" if p.endswith(f" {STALE}") else p for p in parts]
+        text = f"{plural(len(files), 'file')}: " + ", ".join(parts) if files else "no files"
+        if self.result.bump == "interrupted":
+            text += "; a bump was interrupted"
+        elif self.result.bump:
+            text += "; a bump is in progress"
+        return text
+
+    def fixes(self) -> list[str]:
+        """The distinct fixing commands, in order of first need."""
+        return list(dict.fromkeys(f.fix for f in self.findings))
+
+    # -- renderings ----------------------------------------------------------------------
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented schema (docs/json.md, ``check``)."""
+        r = self.result
+        return {
+            "upstream": r.upstream,
+            "overlay": r.overlay,
+            "pin": r.target,
+            "against": r.against,
+            "pinned": r.pinned,
+            "in_sync": r.in_sync,
+            "bump_in_progress": r.bump,
+            "counts": {s: self.counts.get(s, 0) for s in STATES},
+            "merge_counts": {s: self.merge_counts.get(s, 0) for s in BUMP_STATES},
+            "files": [_file_json(f) for f in r.files],
+        }
+
+    def as_text(self) -> str:
+        """A human-readable report: the files that are not up to date, the counts, the fixes."""
+        r = self.result
+        sha, how = self.where()
+        lines = [f"check {r.upstream} at {sha} ({how}): overlay {r.overlay}"]
+        width = max(len(s) for s in STATES)
+        merge_width = max(len(s) for s in BUMP_STATES)
+        for finding in self.findings:
+            f = finding.file
+            if f is None:
+                lines.append(f"  {finding.title}: {finding.message}")
+                continue
+            lines.append(
+                f"  {f.state:<{width}}  {f.merge or '-':<{merge_width}}  {f.path}  "
+                f"{finding.message}"
+            )
+        lines.append(self.summary())
+        if r.in_sync:
+            lines.append(f"in sync: every overlay file is up to date with {r.upstream}")
+        lines += [f"fix: {fix}" for fix in self.fixes()]
+        return "\n".join(lines) + "\n"
+
+    def as_github(self) -> str:
+        """GitHub Actions workflow commands: one annotation per finding, then a notice."""
+        lines = []
+        for finding in self.findings:
+            props = []
+            if finding.where:
+                props.append(f"file={_gh_property(finding.where)}")
+            if finding.line:
+                props.append(f"line={finding.line}")
+            props.append(f"title={_gh_property(finding.title)}")
+            message = f"{finding.message} (fix: {finding.fix})"
+            lines.append(f"::{finding.level} {','.join(props)}::{_gh_data(message)}")
+        sha, how = self.where()
+        title = _gh_property(f"overlay-merge check {self.result.upstream} at {sha} ({how})")
+        lines.append(f"::notice title={title}::{_gh_data(self.summary())}")
+        return "\n".join(lines) + "\n"
+
+    def as_junit(self) -> str:
+        """JUnit XML: one testcase per overlay file (classname = the overlay folder), a
+        failure for each file that is not up to date, a testcase for an unfinished bump."""
+        r = self.result
+        cases: list[tuple[str, str, Finding | None]] = []
+        bump = _bump_finding(r)
+        if bump is not None:
+            cases.append(("overlay-merge", bump.title, bump))
+        by_path = {f.file.path: f for f in self.findings if f.file is not None}
+        cases += [(r.overlay, f.path, by_path.get(f.path)) for f in r.files]
+        counts = {
+            "tests": str(len(cases)),
+            "failures": str(sum(1 for *_, finding in cases if finding)),
+            "errors": "0",
+        }
+        suites = ET.Element("testsuites", {"name": "overlay-merge check", **counts})
+        name = f"overlay-merge check {r.upstream} at {short(r.target)}"
+        suite = ET.SubElement(suites, "testsuite", {"name": name, **counts, "skipped": "0"})
+        properties = ET.SubElement(suite, "properties")
+        for key, value in (("upstream", r.upstream), ("pin", r.target), ("against", r.against)):
+            if value is not None:
+                ET.SubElement(properties, "property", {"name": key, "value": _xml(value)})
+        for classname, case_name, finding in cases:
+            case = ET.SubElement(
+                suite, "testcase", {"classname": _xml(classname), "name": _xml(case_name)}
+            )
+            if finding is not None:
+                _junit_failure(case, finding)
+        ET.indent(suites)
+        body = ET.tostring(suites, encoding="unicode")
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+    def as_markdown(self) -> str:
+        """A summary for ``$GITHUB_STEP_SUMMARY`` or a PR comment: counts, then a table."""
+        r = self.result
+        verdict = "in sync" if r.in_sync else "drift found"
+        sha, how = self.where()
+        lines = [
+            f"### overlay-merge check: {verdict}",
+            "",
+            f"{_code(r.upstream)} at {_code(sha)} ({_cell(how)}), overlay {_code(r.overlay)}: "
+            f"**{_cell(self.summary())}**",
+        ]
+        bump = _bump_finding(r)
+        if bump is not None:
+            lines += ["", f"**{bump.title}**: {bump.message} (fix: {bump.fix})"]
+        rows = [_markdown_row(f) for f in self.findings if f.file is not None]
+        if rows:
+            lines += ["", "| file | state | merge | detail |", "| --- | --- | --- | --- |", *rows]
+        fixes = self.fixes()
+        if fixes:
+            lines += ["", "Fix: " + "; ".join(fixes)]
+        return "\n".join(lines) + "\n"
+
+
+def _markdown_row(finding: Finding) -> str:
+    f = finding.file
+    assert f is not None
+    cells = [_code(f.path).replace("|", "\\|"), f.state, f.merge or "", _cell(finding.message)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _file_json(f: FileCheck) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "kind": f.kind,
+        "base": f.base,
+        "state": f.state,
+        "merge": f.merge,
+        "conflicts": f.conflicts,
+        "first_conflict_line": f.first_conflict_line,
+        "renamed_to": f.renamed_to,
+        "first_marker_line": f.first_marker_line,
+        "unmerged": f.unmerged,
+    }
+
+
+# -- escaping ----------------------------------------------------------------------------
+
+
+def _gh_data(text: str) -> str:
+    """Escape a workflow command's message (GitHub's ``escapeData``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    """Escape a workflow command's property value (GitHub's ``escapeProperty``)."""
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """*text* without the characters XML 1.0 cannot hold, even escaped (control characters)."""
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+def _junit_failure(case: ET.Element, finding: Finding) -> None:
+    kind = "bump"
+    if finding.file is not None:
+        f = finding.file
+        kind = f"{f.state}/{f.merge}" if f.merge else f.state
+    failure = ET.SubElement(case, "failure", {"message": _xml(finding.message), "type": kind})
+    where = f"{finding.where}:{finding.line}" if finding.where and finding.line else finding.where
+    detail = [f"{finding.title}: {finding.message}"]
+    if where:
+        detail.append(f"at {where}")
+    detail.append(f"fix: {finding.fix}")
+    failure.text = _xml("\n".join(detail))
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: ``|`` escaped, no line breaks."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A Markdown code span that survives backquotes in *text*.
+
+    In a table cell, escape its ``|`` too: GFM ends a cell at a bare ``|``
+    even inside a code span, and reads ``\\|`` there as ``|``.
+    """
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return fence + padded.replace("\n", " ") + fence
