@@ -1,0 +1,55 @@
+"""What ``bump`` does with a choice, and the doors to the textual screens.
+
+:func:`carry_out` is the one function that turns a choice (``--choice``, or
+the one made on the bump screen) and per-file decisions into writes and a
+report.  The screens are imported only when one opens: textual costs
+start-up time every other command should not pay.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from functools import partial
+
+from overlay_merge.core.apply import apply_merge, apply_update
+from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.plan import BumpPlan, decide
+from overlay_merge.reports.bump import ApplyReport, CancelReport
+from overlay_merge.reports.report import Report
+
+
+def is_terminal() -> bool:
+    """True when a person can answer: stdin and stdout are both terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def carry_out(
+    deployment: Deployment,
+    plan: BumpPlan,
+    choice: str,
+    decisions: Mapping[str, str],
+    *,
+    force: bool = False,
+) -> Report:
+    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*."""
+    if choice == "cancel":
+        return CancelReport(plan)
+    decided = decide(plan, decisions)
+    apply = apply_merge if choice == "merge" else apply_update
+    return ApplyReport(decided, apply(deployment, decided, force=force))
+
+
+def bump_screen(deployment: Deployment, plan: BumpPlan, *, force: bool = False) -> Report:
+    """Open the bump screen on *plan*; the report of what the maintainer chose."""
+    from overlay_merge.tui.app import run_bump  # noqa: PLC0415 - textual only when used
+
+    apply = partial(carry_out, deployment, plan, force=force)
+    return run_bump(plan, apply, deployment.layout.root)
+
+
+def review_screen(plan: BumpPlan) -> None:
+    """Open the read-only reviewer's view of *plan*."""
+    from overlay_merge.tui.app import run_review  # noqa: PLC0415 - textual only when used
+
+    run_review(plan)

@@ -1,0 +1,452 @@
+"""The bump screen and the reviewer's view: a textual app over the CLI's own plan.
+
+The app has no merge or apply logic.  It shows a :class:`BumpPlan` (states,
+the three views of every file), collects per-file decisions and one of the
+three choices, and hands them to the *apply* callback the CLI gives it — the
+function the CLI runs for ``--choice`` too — whose report it returns, with
+the report's exit code.  ``review`` is the same screen without choices.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.markers import has_conflict_markers
+from overlay_merge.core.plan import (
+    CONVERGED,
+    DELETED_UPSTREAM,
+    DROP,
+    KEEP_OVERLAY,
+    TAKE_MERGE,
+    TAKE_UPSTREAM,
+    BumpPlan,
+    FilePlan,
+    decide,
+)
+from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, VIEWS
+from overlay_merge.reports.diff import FileDiff, diff_file
+from overlay_merge.reports.report import EXIT_CANNOT, Report, plural, short
+from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
+from overlay_merge.tui.widgets import (
+    ConfirmScreen,
+    FileList,
+    InfoScreen,
+    LinesView,
+    badge,
+    counts_line,
+)
+
+Apply = Callable[[str, Mapping[str, str]], Report]
+"""What the CLI does with a choice (``merge``, ``update``, ``cancel``) and the decisions."""
+
+TAB_TITLES = {PATCH: "1 Overlay", UPSTREAM: "2 Upstream", MERGED: "3 Merge preview"}
+DECISION_NAMES = {
+    TAKE_MERGE: "take the merge",
+    KEEP_OVERLAY: "keep the overlay",
+    TAKE_UPSTREAM: "take upstream's version",
+    DROP: "drop the overlay file",
+}
+KEYS_HELP = """\
+[b]choices[/b] (bump only)
+  m        stop and merge: write the merges, move the pin (asks y/Enter)
+  u        update anyway: move the pin only (asks y/Enter)
+  c q Esc  cancel: change nothing
+
+[b]the selected file[/b] (bump only; before applying)
+  a        take the merge (the default)
+  k        keep the overlay file as it is (its base stays)
+  t        take upstream's version
+  d        drop the overlay file (converged and deleted-upstream files)
+
+[b]moving around[/b]
+  ↑ ↓      select a file            Tab      focus the view, then ↑ ↓ PgUp PgDn ← →
+  1 2 3    overlay / upstream / merge preview
+  n p      next / previous conflict (merge preview) or hunk
+  l        the upstream commits of the range
+  ?        this help
+
+[b]after a merge[/b]
+  e        open the selected file in $EDITOR; `git mergetool` works too,
+           then `overlay-merge resolve`"""
+
+
+class BumpApp(App[Report | None]):
+    """The bump screen (``review=True``: the read-only reviewer's view)."""
+
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    TITLE = "overlay-merge"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "choose('merge')", "Stop and merge"),
+        Binding("u", "choose('update')", "Update anyway"),
+        Binding("c", "choose('cancel')", "Cancel"),
+        Binding("q", "review_quit", "Quit"),  # shown in review, where q is the only way out
+        Binding("q,escape,ctrl+c", "quit_app", "Quit", show=False),
+        Binding("question_mark", "keys", "Keys"),
+        Binding("a", "decide('merge')", "Merge", show=False),
+        Binding("k", "decide('keep')", "Keep"),
+        Binding("t", "decide('upstream')", "Upstream"),
+        Binding("d", "decide('drop')", "Drop"),
+        Binding("n", "jump(1)", "Next conflict"),
+        Binding("p", "jump(-1)", "Prev", show=False),
+        Binding("l", "commits", "Commits", show=False),
+        Binding("1", "tab('patch')", "Overlay", show=False),
+        Binding("2", "tab('upstream')", "Upstream", show=False),
+        Binding("3", "tab('merged')", "Merge", show=False),
+    ]
+
+    def __init__(
+        self,
+        plan: BumpPlan,
+        *,
+        apply: Apply | None = None,
+        root: Path | None = None,
+        review: bool = False,
+    ) -> None:
+        super().__init__()
+        self.plan = plan
+        self.review = review
+        self._apply = apply
+        self._root = root
+        self.decisions: dict[str, str] = {}
+        self.decided = plan
+        self.error: OverlayMergeError | None = None
+        self.report: Report | None = None  # set once the choice is carried out
+        self._cache: dict[tuple[str, str, str], Rendered] = {}
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._range_line(), id="range")
+        yield Static(counts_line(self.plan.files), id="counts")
+        with Horizontal(id="body"):
+            yield FileList(id="files")
+            with Vertical(id="detail"):
+                yield Static(id="file-info")
+                with TabbedContent(id="tabs", initial=PATCH if self.review else MERGED):
+                    for view in VIEWS:
+                        with TabPane(TAB_TITLES[view], id=view):
+                            yield Static(classes="caption", id=f"caption-{view}")
+                            yield LinesView(id=f"view-{view}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Conflicts are marks of the merge preview only; hunks are marks elsewhere.
+        self.query_one(f"#view-{MERGED}", LinesView).jump_to_first = True
+        files = self.query_one(FileList)
+        files.set_files(self.plan.files)
+        first = next((i for i, f in enumerate(self.plan.files) if f.conflicting), 0)
+        if self.review or not self.plan.files:
+            first = 0
+        files.highlighted = first if self.plan.files else None
+        files.focus()
+        if not self.plan.files:
+            self.query_one("#file-info", Static).update(
+                Text("the overlay is empty: nothing to merge", "bold")
+            )
+
+    def _range_line(self) -> Text:
+        p = self.plan
+        if self.review:
+            line = Text("review ", "bold").append(f"{p.upstream}: the overlay against upstream ")
+            line.append(short(p.target), "bold")
+            if p.target == p.pin:
+                return line.append(" (the pin)")
+        else:
+            line = Text("bump ", "bold").append(f"{p.upstream} ")
+            line.append(short(p.pin), "bold").append(" → ").append(short(p.target), "bold")
+        if p.target_rev not in (p.target, p.pin):
+            line.append(f" ({p.target_rev})")
+        line.append(f" · {plural(len(p.commits), 'commit')}")
+        if p.commits:
+            line.append("  l: list", "dim")
+        return line
+
+    # -- the selected file ----------------------------------------------------
+
+    def _current(self) -> tuple[int, FilePlan] | None:
+        index = self.query_one(FileList).highlighted
+        if index is None or not self.decided.files:
+            return None
+        return index, self.decided.files[index]
+
+    @on(FileList.Highlighted)
+    def _file_highlighted(self) -> None:
+        self._show_file()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        self._show_file()
+
+    def _show_file(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        _, item = current
+        self.query_one("#file-info", Static).update(self._file_info(item))
+        view = self.query_one(TabbedContent).active or MERGED
+        key = (item.path, view, item.decision)
+        rendered = self._cache.get(key)
+        if rendered is None:
+            fd = diff_file(self.decided, item, view)
+            big = fd.text.count("\n") > SYNC_HIGHLIGHT_LINES or (
+                view == MERGED and (fd.view.new or b"").count(b"\n") > SYNC_HIGHLIGHT_LINES
+            )
+            rendered = render(fd, highlight_now=not big)
+            if big:
+                self._highlight(key, fd)
+            else:
+                self._cache[key] = rendered
+        self._show_rendered(view, rendered)
+
+    def _show_rendered(self, view: str, rendered: Rendered, *, keep_position: bool = False) -> None:
+        self.query_one(f"#caption-{view}", Static).update(rendered.caption)
+        self.query_one(f"#view-{view}", LinesView).show(
+            rendered.lines, rendered.marks, keep_position=keep_position
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _highlight(self, key: tuple[str, str, str], fd: FileDiff) -> None:
+        # pygments takes ~0.3 s on 5,000 lines: the plain lines are shown at once.
+        rendered = render(fd, highlight_now=True)
+        self.call_from_thread(self._highlighted, key, rendered)
+
+    def _highlighted(self, key: tuple[str, str, str], rendered: Rendered) -> None:
+        self._cache[key] = rendered
+        current = self._current()
+        view = self.query_one(TabbedContent).active
+        if current is not None and (current[1].path, view, current[1].decision) == key:
+            self._show_rendered(view, rendered, keep_position=True)
+
+    def _file_info(self, item: FilePlan) -> Text:
+        info = Text(item.path, "bold")
+        if item.renamed_to:
+            info.append(f" → {item.renamed_to}", "bold")
+        info.append("\n").append_text(badge(item.state, full=True))
+        if not self.review:
+            # The decision first: at 80 columns the end of the line is cut.
+            chosen = item.decision != TAKE_MERGE
+            info.append(" ").append(DECISION_NAMES[item.decision], "bold yellow" if chosen else "")
+        if item.conflicts:
+            info.append(f" · {plural(item.conflicts, 'conflict')}")
+        info.append(f" · base {short(item.base_commit)}")
+        info.no_wrap = True
+        info.overflow = "ellipsis"
+        return info
+
+    # -- keys -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Review is read-only: no choices, no decisions (hidden from the footer)."""
+        if action == "review_quit":
+            return self.review
+        return not (self.review and action in ("choose", "decide"))
+
+    def action_tab(self, view: str) -> None:
+        self.query_one(TabbedContent).active = view
+
+    def action_jump(self, step: int) -> None:
+        view = self.query_one(TabbedContent).active or MERGED
+        lines = self.query_one(f"#view-{view}", LinesView)
+        index = lines.jump(step)
+        if index is None:
+            what = "conflict" if view == MERGED else "hunk"
+            self.notify(f"no {what} in this view", timeout=2)
+
+    def action_commits(self) -> None:
+        body = Text()
+        for sha, subject in self.plan.commits:
+            body.append(short(sha), "bold yellow").append(f" {subject}\n")
+        if not self.plan.commits:
+            body.append("no commits: the target is the pin")
+        p = self.plan
+        title = f"{plural(len(p.commits), 'commit')} {short(p.pin)}..{short(p.target)}"
+        self.push_screen(InfoScreen(title, body))
+
+    def action_keys(self) -> None:
+        self.push_screen(InfoScreen("keys", Text.from_markup(KEYS_HELP)))
+
+    def action_decide(self, decision: str) -> None:
+        current = self._current()
+        if current is None:
+            return
+        index, item = current
+        refused = _refusal(item, decision)
+        if refused:
+            self.notify(refused, severity="warning", timeout=4)
+            return
+        if decision == TAKE_MERGE:
+            self.decisions.pop(item.path, None)
+        else:
+            self.decisions[item.path] = decision
+        self.decided = decide(self.plan, self.decisions)
+        self.query_one(FileList).update_file(index, self.decided.files[index])
+        self._show_file()
+
+    def action_review_quit(self) -> None:
+        self.exit(None)
+
+    def action_quit_app(self) -> None:
+        if self.review:
+            self.exit(None)
+        else:
+            self._carry_out("cancel")
+
+    def action_choose(self, choice: str) -> None:
+        if choice == "cancel":
+            self._carry_out("cancel")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._carry_out(choice)
+
+        self.push_screen(ConfirmScreen(self._question(choice)), answered)
+
+    def _question(self, choice: str) -> Text:
+        p = self.decided
+        move = f"move {p.upstream} {short(p.pin)} → {short(p.target)}"
+        if choice == "update":
+            question = Text("Update anyway: ", "bold").append(f"{move}; the overlay stays as it is")
+            if self.decisions:
+                question.append("\n(per-file decisions only apply to a merge)")
+            return question
+        question = Text("Stop and merge: ", "bold").append(
+            f"write the merges into the overlay, {move}"
+        )
+        if p.conflicting:
+            question.append(f"\n{plural(len(p.conflicting), 'file')} will be left to resolve")
+        if self.decisions:
+            chosen = ", ".join(f"{v} {k}" for k, v in sorted(self.decisions.items()))
+            question.append(f"\ndecisions: {chosen}")
+        return question
+
+    def _carry_out(self, choice: str) -> None:
+        if self._apply is None:
+            self.exit(None)
+            return
+        try:
+            report = self._apply(choice, dict(self.decisions))
+        except OverlayMergeError as exc:
+            # Reported by the CLI once the terminal is restored: one line, exit 3.
+            self.error = exc
+            self.exit(None, return_code=EXIT_CANNOT)
+            return
+        self.report = report
+        if choice == "merge" and self._root is not None:
+            self.push_screen(ResultScreen(self.decided, report, self._root))
+        else:
+            self.exit(report, return_code=report.return_code)
+
+
+def _refusal(item: FilePlan, decision: str) -> str:
+    """Why *decision* is not offered for *item* ("" when it is)."""
+    if decision == DROP and item.state not in (CONVERGED, DELETED_UPSTREAM):
+        return "drop is offered for converged and deleted-upstream files"
+    if decision == TAKE_UPSTREAM and item.theirs is None:
+        return "upstream has no version of this file (drop it with d, or keep it)"
+    return ""
+
+
+class ResultScreen(ModalScreen[None]):
+    """After a merge: what was written, the files left to resolve, an editor on them.
+
+    Modal, so that the bump screen's keys (``m``, ``u``...) are off: the
+    choice is made.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit in $EDITOR"),
+        Binding("q,escape,enter", "done", "Done"),
+    ]
+
+    def __init__(self, plan: BumpPlan, report: Report, root: Path) -> None:
+        super().__init__()
+        self.plan = plan
+        self.report = report
+        self.root = root
+        self.items = plan.conflicting
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="report"):
+            yield Static(Text(self.report.render("text")))
+        if self.items:
+            yield Static(
+                Text(
+                    "to resolve: e opens the selected file in $EDITOR (or run `git mergetool`);"
+                    " then `overlay-merge resolve`",
+                    "bold",
+                ),
+                id="resolve-hint",
+            )
+            yield OptionList(*(Option(self._row(f)) for f in self.items), id="to-resolve")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.items:
+            self.query_one("#to-resolve", OptionList).focus()  # ↑ ↓ pick the file for e
+
+    def _row(self, item: FilePlan) -> Text:
+        row = Text(f"{item.target_path} ").append_text(badge(item.state, full=True))
+        if item.content is None:
+            return row  # binary, deleted upstream: no markers were written
+        full = self.root / self.plan.overlay / item.target_path
+        try:
+            marked = full.is_file() and has_conflict_markers(full.read_bytes())
+        except OSError:
+            marked = False
+        return row.append(*((" markers left", "red") if marked else (" no markers left", "green")))
+
+    def action_edit(self) -> None:
+        if not self.items:
+            self.notify("no file left to resolve", timeout=3)
+            return
+        options = self.query_one("#to-resolve", OptionList)
+        index = options.highlighted or 0
+        path = self.items[index].target_path
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        try:
+            with self.app.suspend():
+                subprocess.run(
+                    [*shlex.split(editor), str(self.root / self.plan.overlay / path)], check=False
+                )
+        except SuspendNotSupported:
+            self.notify("cannot open an editor here (no terminal)", severity="warning")
+            return
+        except OSError as exc:
+            self.notify(f"cannot run {editor}: {exc.strerror or exc}", severity="error")
+            return
+        options.replace_option_prompt_at_index(index, self._row(self.items[index]))
+
+    def action_done(self) -> None:
+        self.app.exit(self.report, return_code=self.report.return_code)
+
+
+def run_bump(plan: BumpPlan, apply: Apply, root: Path) -> Report:
+    """Open the bump screen; the report of the choice made (cancel if the app was quit)."""
+    app = BumpApp(plan, apply=apply, root=root)
+    app.run()
+    if app.error is not None:
+        raise app.error
+    # Quit any other way (ctrl+q) before choosing: that is a cancel.
+    return app.report if app.report is not None else apply("cancel", {})
+
+
+def run_review(plan: BumpPlan) -> None:
+    """Open the read-only reviewer's view of *plan*."""
+    BumpApp(plan, review=True).run()

@@ -1,0 +1,284 @@
+"""The pieces of the bump screen: state badges, the file list, the line viewer, dialogs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+from overlay_merge.core.plan import (
+    BUMP_STATES,
+    DROP,
+    KEEP_OVERLAY,
+    TAKE_UPSTREAM,
+    FilePlan,
+)
+
+# Short badge labels keep the file list usable at 80 columns; the full
+# state name is on the file's info line.
+BADGES = {
+    "unchanged": ("unchanged", "#5f6368"),
+    "clean": ("clean", "#2e7d32"),
+    "conflict": ("conflict", "#c62828"),
+    "converged": ("converged", "#00838f"),
+    "deleted-upstream": ("deleted", "#8e24aa"),
+    "renamed-upstream": ("renamed", "#1565c0"),
+    "added-upstream": ("added", "#e65100"),
+    "binary": ("binary", "#8d6e00"),
+}
+BADGE_WIDTH = max(len(label) for label, _ in BADGES.values()) + 2
+
+DECISION_LABELS = {KEEP_OVERLAY: "keep", TAKE_UPSTREAM: "upstream", DROP: "drop"}
+DECISION_STYLE = Style(color="#ffd54f", bold=True)
+
+
+def badge(state: str, count: int | None = None, *, full: bool = False) -> Text:
+    """A state as a coloured badge: padded for the file list, or *count* in front, or *full*."""
+    label, colour = BADGES.get(state, (state, "#5f6368"))
+    if full:
+        body = f" {state} "
+    elif count is not None:
+        body = f" {count} {label} "
+    else:
+        body = f" {label:<{BADGE_WIDTH - 2}} "
+    # A span, not the Text's own style: text appended to a badge must not inherit it.
+    return Text().append(body, f"bold white on {colour}")
+
+
+def counts_line(files: Sequence[FilePlan]) -> Text:
+    """``12 files`` and one badge per state present, in the order of DESIGN §5."""
+    counts = Counter(f.state for f in files)
+    line = Text(f"{len(files)} file{'s' if len(files) != 1 else ''}: ")
+    for state in BUMP_STATES:
+        if counts.get(state):
+            line.append_text(badge(state, counts[state]))
+    if files and counts.get("unchanged") == len(files):
+        line.append("  the overlay is up to date with the target", "bold")
+    return line
+
+
+def left_truncate(path: str, width: int) -> str:
+    """*path* cut from the left to *width* cells: the file name matters most."""
+    if len(path) <= width:
+        return path
+    return "…" + path[len(path) - width + 1 :] if width > 1 else "…"
+
+
+def file_row(item: FilePlan, width: int) -> Text:
+    """One line of the file list: badge, path (cut from the left to fit), decision."""
+    decision = DECISION_LABELS.get(item.decision, "")
+    room = max(width - BADGE_WIDTH - 1 - (len(decision) + 1 if decision else 0), 1)
+    line = badge(item.state)
+    line.append(" " + left_truncate(item.path, room).ljust(room))
+    if decision:
+        line.append(" " + decision, DECISION_STYLE)
+    return line
+
+
+class FileList(ScrollView, can_focus=True):
+    """The plan's files, one row each, the highlighted one in reverse.
+
+    A Line API widget: only the rows on screen are ever rendered, so a
+    list of thousands of files opens as fast as one of ten.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "move(-1_000_000_000)", "First", show=False),
+        Binding("end", "move(1_000_000_000)", "Last", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"file-list--cursor"}
+    DEFAULT_CSS = """
+    FileList > .file-list--cursor { background: $block-cursor-background; text-style: bold; }
+    """
+
+    highlighted: reactive[int | None] = reactive(None, always_update=True)
+
+    class Highlighted(Message):
+        """The highlighted row changed to *index*."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.files: list[FilePlan] = []
+
+    def set_files(self, files: Sequence[FilePlan]) -> None:
+        """Show *files*."""
+        self.files = list(files)
+        self.virtual_size = Size(0, len(self.files))
+        self.refresh()
+
+    def update_file(self, index: int, item: FilePlan) -> None:
+        """Redraw one row (after a decision)."""
+        self.files[index] = item
+        self.refresh()
+
+    def validate_highlighted(self, index: int | None) -> int | None:
+        if index is None or not self.files:
+            return None
+        return min(max(index, 0), len(self.files) - 1)
+
+    def watch_highlighted(self, index: int | None) -> None:
+        if index is None:
+            return
+        self.scroll_to_region(Region(0, index, 1, 1), animate=False, force=True, immediate=True)
+        self.refresh()
+        self.post_message(self.Highlighted(index))
+
+    def action_move(self, step: int) -> None:
+        self.highlighted = (self.highlighted or 0) + step
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(self.size.height - 1, 1))
+
+    def on_click(self, event: events.Click) -> None:
+        self.highlighted = round(self.scroll_y) + event.y
+
+    def render_line(self, y: int) -> Strip:
+        """One row, rendered only when on screen."""
+        index = round(self.scroll_y) + y
+        width = self.size.width
+        if index >= len(self.files):
+            return Strip.blank(width, self.rich_style)
+        line = file_row(self.files[index], width)
+        if index == self.highlighted:
+            line.stylize(self.get_component_rich_style("file-list--cursor"), BADGE_WIDTH)
+        strip = Strip(line.render(self.app.console), line.cell_len)
+        return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+
+
+class LinesView(ScrollView, can_focus=True):
+    """A scrollable, read-only view of styled lines (the Line API: huge files stay fast).
+
+    ``marks`` are the lines ``n``/``p`` jump to (conflicts, or hunks).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "Up", show=False),
+        Binding("down", "scroll_down", "Down", show=False),
+        Binding("left", "scroll_left", "Left", show=False),
+        Binding("right", "scroll_right", "Right", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown,space", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end", "scroll_end", "Bottom", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self.marks: list[int] = []
+        self.jump_to_first = False
+        self._mark: int | None = None  # the mark last jumped to
+
+    def show(self, lines: list[Text], marks: list[int], *, keep_position: bool = False) -> None:
+        """Replace the content; at the first mark (or the top) unless *keep_position*."""
+        self._content = lines
+        self._strips = {}
+        self.marks = marks
+        width = max((line.cell_len for line in lines), default=0)
+        self.virtual_size = Size(width, len(lines))
+        if not keep_position:
+            self._mark = None
+            self.scroll_to(0, 0, animate=False)
+            if self.jump_to_first and marks:
+                # A conflict is what the maintainer came for: open on it, once
+                # laid out (a view not yet sized cannot scroll).
+                self.call_after_refresh(self._open_on_first_mark)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        """One screen line: the cached strip of the content line, cropped to the view."""
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        if index >= len(self._content):
+            return Strip.blank(self.size.width, self.rich_style)
+        strip = self._strips.get(index)
+        if strip is None:
+            text = self._content[index]
+            strip = Strip(text.render(self.app.console), text.cell_len)
+            self._strips[index] = strip
+        return strip.crop(scroll_x, scroll_x + self.size.width).apply_style(self.rich_style)
+
+    def _open_on_first_mark(self) -> None:
+        self._mark = None
+        self.jump(1)
+
+    def jump(self, step: int) -> int | None:
+        """Scroll to the next (*step* 1) or previous (-1) mark, round the ends; its index."""
+        if not self.marks:
+            return None
+        if self._mark is None:
+            index = 0 if step > 0 else len(self.marks) - 1
+        else:
+            # Counted, not found from the scroll position: the last marks of a
+            # file may never reach the top of the view.
+            index = (self._mark + step) % len(self.marks)
+        self._mark = index
+        self.scroll_to(y=max(self.marks[index] - 2, 0), animate=False)
+        return index
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before a choice that writes: ``y`` or Enter accepts, ``n`` or Escape does not."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: Text) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            yield Static(Text.from_markup("[b]y[/b]/[b]Enter[/b] yes    [b]n[/b]/[b]Esc[/b] no"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class InfoScreen(ModalScreen[None]):
+    """A read-only panel (the commits of the range, the keys); any of q, Escape, Enter closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape,enter,l,question_mark", "close", "Close")
+    ]
+
+    def __init__(self, title: str, body: Text) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Text(self.title_text, "bold"))
+            with VerticalScroll():
+                yield Static(self.body)
+            yield Static(Text("q/Esc: close", "dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
