@@ -15,7 +15,12 @@ from typing import Any
 import click
 
 from overlay_merge import __version__
-from overlay_merge.core.apply import abort, apply_merge, apply_update
+from overlay_merge.cli import interactive
+from overlay_merge.cli.colors import style_diff
+from overlay_merge.core.apply import abort
+from overlay_merge.core.build import build as build_output
+from overlay_merge.core.build import build_dir_argument
+from overlay_merge.core.check import compute_check
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MergeStyle
@@ -25,13 +30,16 @@ from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.resolve import resolve as resolve_files
 from overlay_merge.core.sample import make_sample
 from overlay_merge.core.status import compute_status
+from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
+from overlay_merge.reports.build import BuildReport
 from overlay_merge.reports.bump import (
     AbortReport,
-    ApplyReport,
-    CancelReport,
     PlanReport,
     ResolveReport,
 )
+from overlay_merge.reports.check import FORMATS as CHECK_FORMATS
+from overlay_merge.reports.check import CheckReport
+from overlay_merge.reports.diff import DiffReport
 from overlay_merge.reports.init import InitReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report
 from overlay_merge.reports.status import StatusReport
@@ -124,11 +132,18 @@ def cli(
 @cli.command()
 @_FORMAT
 @_PINNED
+@click.option(
+    "--infer",
+    is_flag=True,
+    help="Search the upstream history for each file's closest version and record the "
+    "newest commit carrying it (for overlays that never recorded bases).",
+)
 @click.pass_context
-def init(ctx: click.Context, fmt: str, pinned: bool) -> None:
-    """Record the pin as base for every overlay file that has no entry yet."""
+def init(ctx: click.Context, fmt: str, pinned: bool, infer: bool) -> None:
+    """Record a base (the pin, or with --infer the closest upstream version's commit)
+    for every overlay file that has no entry yet."""
     deployment = _deployment(ctx)
-    result = init_bases(deployment, pinned=pinned)
+    result = init_bases(deployment, pinned=pinned, infer=infer)
     _finish(ctx, InitReport(result, deployment.layout.base_file), fmt)
 
 
@@ -141,6 +156,36 @@ def status(ctx: click.Context, fmt: str, pinned: bool) -> None:
     deployment = _deployment(ctx)
     result = compute_status(deployment, pinned=pinned)
     _finish(ctx, StatusReport(result, deployment.layout.base_file), fmt)
+
+
+@cli.command()
+@click.option(
+    "--against",
+    metavar="REV",
+    help="Check against this upstream revision instead of the pin (the pin does not move).",
+)
+@_PINNED
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(CHECK_FORMATS),
+    default="text",
+    show_default=True,
+    help="text, json (docs/json.md), github (workflow annotations), junit (XML), "
+    "markdown (for $GITHUB_STEP_SUMMARY).",
+)
+@click.pass_context
+def check(ctx: click.Context, against: str | None, pinned: bool, fmt: str) -> None:
+    """CI: check every overlay file against the pin with a dry-run merge; write nothing.
+
+    Exit 0 when all is in sync, 1 on drift, conflicts, markers, unmerged or
+    unrecorded files, orphaned entries or an unfinished bump, 3 when it cannot
+    tell (missing commits, not initialized).
+    """
+    if against is not None and pinned:
+        raise click.UsageError("--against and --pinned both name what to check against")
+    result = compute_check(_deployment(ctx), against=against, pinned=pinned)
+    _finish(ctx, CheckReport(result), fmt)
 
 
 @cli.command()
@@ -176,14 +221,13 @@ def bump(
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
-    if dry_run or choice is None:
-        # Without a choice the plan is printed and nothing changes (never blocks).
+    if dry_run or (choice is None and not interactive.is_terminal()):
+        # Without a choice or a terminal the plan is printed and nothing changes (never blocks).
         _finish(ctx, PlanReport(plan), fmt)
-    if choice == "cancel":
-        _finish(ctx, CancelReport(plan), fmt)
-    apply = apply_merge if choice == "merge" else apply_update
-    result = apply(deployment, plan, force=force)
-    _finish(ctx, ApplyReport(plan, result), fmt)
+    if choice is None:
+        _finish(ctx, interactive.bump_screen(deployment, plan, force=force), fmt)
+    else:
+        _finish(ctx, interactive.carry_out(deployment, plan, choice, {}, force=force), fmt)
 
 
 @cli.command()
@@ -206,6 +250,99 @@ def abort_command(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("rev", required=False)
+@click.pass_context
+def review(ctx: click.Context, rev: str | None) -> None:
+    """Read-only bump screen for reviewers, against REV (default: the pin).
+
+    Shows what each overlay file carries, what upstream changed since its base,
+    and the merge preview; no choices, nothing is written.
+    """
+    if not interactive.is_terminal():
+        raise OverlayMergeError(
+            "review needs a terminal",
+            "`overlay-merge diff --patch|--upstream|--merged` prints the same views as text",
+        )
+    deployment = _deployment(ctx)
+    plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
+    interactive.review_screen(plan)
+    ctx.exit(0)
+
+
+@cli.command("diff")
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--patch",
+    "view",
+    flag_value=PATCH,
+    default=True,
+    help="What each overlay file carries against its base (base -> overlay) [default].",
+)
+@click.option(
+    "--upstream",
+    "view",
+    flag_value=UPSTREAM,
+    help="What upstream changed from each file's base to REV (base -> target).",
+)
+@click.option(
+    "--merged",
+    "view",
+    flag_value=MERGED,
+    help="The merge preview: the overlay file -> what a bump to REV would write.",
+)
+@click.option("--rev", metavar="REV", help="Upstream target of the views [default: the pin].")
+@click.option("--stat", "stat_only", is_flag=True, help="The summary only, per file.")
+@_FORMAT
+@click.pass_context
+def diff_command(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    view: str,
+    rev: str | None,
+    stat_only: bool,
+    fmt: str,
+) -> None:
+    """Show one view of the overlay files (all, or those under PATH...) as unified diffs."""
+    deployment = _deployment(ctx)
+    plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
+    report = DiffReport.build(plan, select_files(plan, paths), view, stat_only=stat_only)
+    text = report.render(fmt)
+    # Coloured on a terminal; click.echo strips the colours when stdout is piped.
+    click.echo(style_diff(text) if fmt == "text" else text, nl=False)
+    ctx.exit(report.return_code)
+
+
+@cli.command("build")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--allow-drift",
+    is_flag=True,
+    help="Build even when overlay files are stale against the pin or unrecorded.",
+)
+@_PINNED
+@_FORMAT
+@click.pass_context
+def build_command(
+    ctx: click.Context, directory: Path | None, allow_drift: bool, pinned: bool, fmt: str
+) -> None:
+    """Write the upstream at the pin (nested submodules included) with the overlay copied
+    over it into DIRECTORY (default: the build-dir setting), swapped in atomically.
+
+    Exit 1 without building when overlay files drifted from the pin (unless
+    --allow-drift); exit 3 when one holds conflict markers.
+    """
+    options: _Options = ctx.obj
+    if directory is not None:
+        # Validated like a configured build-dir: inside the deployment, no overlap.
+        root = load_layout(options.directory, options.overrides, options.exclude).root
+        rel = build_dir_argument(root, directory, options.directory)
+        overrides = {**options.overrides, "build-dir": rel}
+        options = _Options(options.directory, overrides, options.exclude)
+    result = build_output(options.deployment(), pinned=pinned, allow_drift=allow_drift)
+    _finish(ctx, BuildReport(result), fmt)
+
+
+@cli.command()
 @click.argument(
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
@@ -213,7 +350,11 @@ def abort_command(ctx: click.Context, fmt: str) -> None:
 )
 @click.pass_context
 def demo(ctx: click.Context, directory: Path) -> None:
-    """Create a sample deployment in DIRECTORY and show its status."""
+    """Create a sample deployment in DIRECTORY and open the bump on it.
+
+    In a terminal the bump screen opens on the sample's next upstream commit;
+    without one the status and the bump plan are printed and nothing changes.
+    """
     if directory.exists() and any(directory.iterdir()):
         raise OverlayMergeError(
             f"{directory}: exists and is not empty; the demo needs a new folder",
@@ -221,10 +362,18 @@ def demo(ctx: click.Context, directory: Path) -> None:
         )
     sample = make_sample(directory)
     click.echo(f"sample deployment created in {sample.deployment}\n")
-    options = _Options(sample.deployment, {}, ())
-    report = StatusReport(compute_status(options.deployment()))
-    click.echo(report.render("text"))
-    click.echo(f"next: cd {sample.deployment} && overlay-merge status")
+    deployment = _Options(sample.deployment, {}, ()).deployment()
+    click.echo(StatusReport(compute_status(deployment)).render("text"))
+    plan = plan_bump(deployment)
+    if interactive.is_terminal():
+        report = interactive.bump_screen(deployment, plan)
+        click.echo(report.render("text"), nl=False)
+    else:
+        click.echo(PlanReport(plan).render("text"))
+    click.echo(
+        f"next: cd {sample.deployment} && overlay-merge bump   "
+        "(or: bump --dry-run, bump --choice merge, resolve, abort, check, review, diff)"
+    )
     ctx.exit(0)
 
 
