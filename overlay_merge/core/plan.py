@@ -183,10 +183,14 @@ def plan_bump(
         )
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
-    _check_preconditions(deployment, overlay, bases)
+    # Each overlay file is read once: for the marker check and for its merge.
+    contents = {f.path: read_overlay_bytes(layout, f.path) for f in overlay}
+    _check_preconditions(deployment, overlay, bases, contents)
     renames_from = rename_finder(deployment, target)
     files = tuple(
-        plan_file(deployment, item, bases[item.path], target, style, renames_from)
+        plan_file(
+            deployment, item, bases[item.path], target, style, renames_from, contents[item.path]
+        )
         for item in overlay
     )
     present = {f.path for f in overlay}
@@ -198,7 +202,10 @@ def plan_bump(
 
 
 def _check_preconditions(
-    deployment: Deployment, overlay: list[OverlayFile], bases: dict[str, str]
+    deployment: Deployment,
+    overlay: list[OverlayFile],
+    bases: dict[str, str],
+    contents: dict[str, bytes],
 ) -> None:
     layout = deployment.layout
     journal = load_journal(open_deployment(layout.root).git_dir)
@@ -215,7 +222,7 @@ def _check_preconditions(
             f"{first(unrecorded)}: no base in {layout.base_file}",
             "run `overlay-merge init` to record their base, then retry",
         )
-    marked = [f.path for f in overlay if has_conflict_markers(read_overlay_bytes(layout, f.path))]
+    marked = [f.path for f in overlay if has_conflict_markers(contents[f.path])]
     if marked:
         raise OverlayMergeError(
             f"{first(marked)}: still holds conflict markers, and a file with markers is "
@@ -237,19 +244,25 @@ def plan_file(
     target: str,
     style: MergeStyle,
     renames_from: Callable[[str], dict[str, str]],
+    ours_data: bytes | None = None,
 ) -> FilePlan:
     """The §5 outcome of bumping overlay file *item* from *base_commit* to *target*.
 
     The three-way merge runs in memory; nothing is written.  *renames_from*
-    comes from :func:`rename_finder`.  Preconditions (a recorded base, no
+    comes from :func:`rename_finder`; *ours_data* is the overlay file's bytes
+    when the caller already read them.  Preconditions (a recorded base, no
     markers left, the commits present) are the caller's to check: ``plan_bump``
     raises on them, ``check`` reports them.
     """
     upstream = deployment.upstream
     path = item.path
-    ours = Side(read_overlay_bytes(deployment.layout, path), item.mode)
+    if ours_data is None:
+        ours_data = read_overlay_bytes(deployment.layout, path)
+    ours = Side(ours_data, item.mode)
     base = _side(upstream.read(base_commit, path))
-    theirs = _side(upstream.read(target, path))
+    # Same blob and mode at base and target (most files): read it once.
+    same = base is not None and upstream.entry(base_commit, path) == upstream.entry(target, path)
+    theirs = base if same else _side(upstream.read(target, path))
     kind = PATCH if base is not None else ADDITION
     renamed_to = None
     if base is not None and theirs is None:
