@@ -197,15 +197,35 @@ def prepare_merge_tree(dep: Deployment) -> tuple[Path, str]:
     return scratch, "overlay"
 
 
+def _hwm_kib(pid: int) -> int:
+    """VmHWM of *pid*: the peak RSS of its current program (reset at exec)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
-    """Wall time (s), peak RSS (KiB) and exit code of one run of *cmd*."""
+    """Wall time (s), peak RSS (KiB) and exit code of one run of *cmd*.
+
+    Peak RSS is polled from /proc (VmHWM) while the command runs: getrusage's
+    ru_maxrss would count the pages of this (large) benchmark process that
+    the child held between fork and exec.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=GIT_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _hwm_kib(proc.pid))
+        time.sleep(0.005)
     elapsed = time.perf_counter() - start
-    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    return elapsed, peak, proc.returncode
 
 
 def measure(name: str, cmd: list[str], cwd: Path, runs: int) -> dict[str, object]:
