@@ -27,8 +27,13 @@ def plural(n: int, word: str) -> str:
 
 
 def to_json(document: Mapping[str, Any]) -> str:
-    """Stable JSON: keys in the order given, two-space indent, trailing newline."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """Stable JSON: keys in the order given, one line, trailing newline.
+
+    Compact on purpose: with an indent, json falls back to its pure-Python
+    encoder, which took 0.5 s of a 2 s plan of 6,000 files (pipe to `jq .`
+    to read it).
+    """
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 class Report(Protocol):
