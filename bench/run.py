@@ -254,6 +254,14 @@ def overlay_merge_commands(dep: Deployment) -> list[tuple[str, list[str]]]:
         commands.append(("check", [exe, "check", "--against", dep.target, "--format", "json"]))
     if " build " in help_text:
         commands.append(("build", [exe, "build", "--allow-drift"]))
+    # Last: adoption of a deployment that never recorded bases and was bumped to
+    # the target without merging.  HEAD moves without a checkout (infer reads
+    # objects only); run_size puts HEAD and .overlay-base back afterwards.
+    infer = (
+        f"git -C skyportal update-ref --no-deref HEAD {dep.target} && rm -f .overlay-base && "
+        f'exec "{exe}" init --infer --format json'
+    )
+    commands.append(("init --infer (pin = target)", ["bash", "-c", infer]))
     return commands
 
 
@@ -268,7 +276,10 @@ def run_size(size: str, runs: int, workdir: Path) -> list[dict[str, object]]:
         f"{SIZES[size][2]:,} commits; generated in {time.perf_counter() - start:.1f} s",
         flush=True,
     )
+    bases = (dep.root / ".overlay-base").read_bytes()
     results = [measure(name, cmd, dep.root, runs) for name, cmd in overlay_merge_commands(dep)]
+    (dep.root / ".overlay-base").write_bytes(bases)
+    git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)
     scratch, branch = prepare_merge_tree(dep)
     results.append(
         measure(
