@@ -87,6 +87,7 @@ def _no_git_inside(top: Path) -> None:
 
 def test_build_is_upstream_at_the_pin_plus_the_overlay(sample: Sample) -> None:
     output = sample.deployment / BUILD
+    assert _build(sample)[0] == 0
     (output / "old").mkdir(parents=True)
     (output / "old" / "stale.py").write_text("from a previous build\n")
     code, doc = _build(sample)
@@ -338,3 +339,21 @@ def test_excluded_overlay_files_are_still_deployed(sample: Sample) -> None:
     result = run_cli(sample.deployment, "--exclude", "*.fits", "build", "--format", "json")
     assert result.exit_code == 0, result.output  # ... unless excluded, and still copied
     assert (sample.deployment / BUILD / "data" / "catalog.fits").read_bytes() == data.read_bytes()
+
+
+def test_a_folder_no_build_made_is_never_replaced(sample: Sample) -> None:
+    notes = sample.deployment / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("precious\n")
+    result = run_cli(sample.deployment, "build", "--allow-drift", "notes")
+    assert result.exit_code == 3 and "was not made by `overlay-merge build`" in result.output
+    assert (notes / "todo.txt").read_text() == "precious\n"
+    (notes / "todo.txt").unlink()  # an empty folder is fine to build into
+    assert run_cli(sample.deployment, "build", "notes").exit_code == 0
+
+
+def test_markers_in_an_unrecorded_file_refuse_the_build(sample: Sample) -> None:
+    new = sample.deployment / "extensions" / "skyportal" / "skyportal" / "new.py"
+    new.write_bytes(b"<<<<<<< overlay\na\n=======\nb\n>>>>>>> upstream 1234567\n")
+    result = run_cli(sample.deployment, "build", "--allow-drift")
+    assert result.exit_code == 3 and "skyportal/new.py" in result.output

@@ -534,3 +534,116 @@ def test_per_file_decisions(sample: Sample) -> None:
         "static/img/logo.png",
     }
     assert set(_unmerged(sample)) == set(result.conflicts)
+
+
+# -- found in review: what a bump must not trip over ------------------------------------
+
+
+def test_edits_inside_the_nested_submodule_are_refused_then_backed_up(sample: Sample) -> None:
+    nested_file = sample.deployment / "skyportal" / "baselayer" / "app" / "app_server.py"
+    nested_file.write_bytes(nested_file.read_bytes() + b"# my local fix\n")
+    before = _state(sample)
+    refused = run_cli(sample.deployment, "bump", "--choice", "update")
+    assert refused.exit_code == 3
+    assert "skyportal/baselayer/app/app_server.py: uncommitted changes" in refused.output
+    assert _state(sample) == before
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    assert run_cli(sample.deployment, "abort").exit_code == 0
+    assert nested_file.read_bytes().endswith(b"# my local fix\n")
+    assert _state(sample) == before
+
+
+def test_an_untracked_upstream_file_the_target_adds_is_not_overwritten(sample: Sample) -> None:
+    mine = sample.deployment / "skyportal" / "skyportal" / "handlers" / "api" / "instrument.py"
+    mine.write_bytes(b"MY LOCAL WORK\n")  # untracked at s1; s2 adds this path
+    refused = run_cli(sample.deployment, "bump", "--choice", "update")
+    assert refused.exit_code == 3 and "untracked, and the target adds a file there" in (
+        refused.output
+    )
+    assert mine.read_bytes() == b"MY LOCAL WORK\n"
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    assert run_cli(sample.deployment, "abort").exit_code == 0
+    assert mine.read_bytes() == b"MY LOCAL WORK\n"
+
+
+def test_a_held_index_lock_is_one_line_before_anything_is_written(sample: Sample) -> None:
+    lock = sample.deployment / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    before = _state(sample)
+    result = run_cli(sample.deployment, "bump", "--choice", "merge")
+    assert result.exit_code == 3 and "index.lock: exists" in result.output
+    assert result.output.count("\n") == 1
+    lock.unlink()
+    assert _state(sample) == before
+
+
+def test_abort_refuses_a_bump_that_was_committed(sample: Sample) -> None:
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    git(sample.deployment, "commit", "-qam", "bump skyportal")
+    refused = run_cli(sample.deployment, "abort")
+    assert refused.exit_code == 3 and "was committed" in refused.output
+    assert git(sample.deployment / "skyportal", "rev-parse", "HEAD") == sample.commits["s2"]
+    assert run_cli(sample.deployment, "abort", "--force").exit_code == 0
+    assert git(sample.deployment / "skyportal", "rev-parse", "HEAD") == sample.commits["s1"]
+
+
+def test_untracked_excluded_files_do_not_block_a_bump(sample: Sample) -> None:
+    generated = _overlay(sample, "gen/out.fits")
+    generated.parent.mkdir(parents=True)
+    generated.write_bytes(b"\x00generated")
+    result = run_cli(sample.deployment, "--exclude", "*.fits", "bump", "--choice", "update")
+    assert result.exit_code == 0, result.output
+    assert generated.read_bytes() == b"\x00generated"
+
+
+def _rename_plan(sample: Sample, *args: str) -> dict[str, dict[str, object]]:
+    result = run_cli(sample.deployment, *args, "bump", "--dry-run", "--format", "json")
+    return {f["path"]: f for f in json.loads(result.output)["files"]}
+
+
+def test_renames_the_overlay_file_cannot_follow_are_deletions(sample: Sample) -> None:
+    old, new = "skyportal/utils/calculations.py", "skyportal/utils/calc.py"
+    # Into an excluded path: the moved file would drop out of sight.
+    files = _rename_plan(sample, "--exclude", "calc.py")
+    assert files[old]["state"] == "deleted-upstream" and "renamed_to" not in files[old]
+    # A binary rename has no merge to write at the new path.
+    path = _overlay(sample, old)
+    path.write_bytes(path.read_bytes() + b"\x00")
+    git(sample.deployment, "commit", "-qam", "binary now")
+    files = _rename_plan(sample)
+    assert files[old]["state"] == "deleted-upstream"
+    result = run_cli(sample.deployment, "bump", "--choice", "merge")
+    assert result.exit_code == 1
+    assert path.exists() and not _overlay(sample, new).exists()
+    assert _bases(sample)[old] == sample.commits["s1"] and new not in _bases(sample)
+
+
+def test_a_conflicted_rename_is_recorded_at_the_target(sample: Sample) -> None:
+    old, new = "skyportal/utils/calculations.py", "skyportal/utils/calc.py"
+    path = _overlay(sample, old)
+    upstream_new = _upstream(sample, "s2", new)
+    # Make the overlay change the lines upstream changed in the move: a conflict.
+    ours = bytearray(_upstream(sample, "s1", old))
+    base_lines = ours.decode().splitlines(keepends=True)
+    theirs_lines = upstream_new.decode().splitlines(keepends=True)
+    differing = next(
+        i for i, (a, b) in enumerate(zip(base_lines, theirs_lines, strict=False)) if a != b
+    )
+    base_lines[differing] = "# the overlay's own line\n"
+    path.write_text("".join(base_lines))
+    git(sample.deployment, "commit", "-qam", "overlay edits the moved lines")
+    plan = _rename_plan(sample)[old]
+    assert plan["state"] == "renamed-upstream" and plan["conflicts"] >= 1
+    assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
+    bases = _bases(sample)
+    assert old not in bases and bases[new] == sample.commits["s2"]
+    assert new in _unmerged(sample)
+
+
+def test_taking_upstream_for_an_addition_upstream_lacks_keeps_the_file(sample: Sample) -> None:
+    addition = "skyportal/facility_apis/grandma_api.py"
+    deployment = _deployment(sample)
+    plan = decide(plan_bump(deployment), {addition: "upstream"})
+    apply_merge(deployment, plan)
+    assert _overlay(sample, addition).exists()
+    assert addition in _bases(sample)

@@ -662,7 +662,7 @@ def test_shallow_clone_status_is_one_line_with_the_unshallow_hint(
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(
         f"overlay-merge: skyportal: commit {sample.commits['s0'][:7]} "
-        "(base of skyportal/enum_types.py in .overlay-base) is missing"
+        "(base of skyportal/enum_types.py at .overlay-base:5) is missing"
     )
     assert result.stderr.rstrip().endswith(f"(fix: {UNSHALLOW_HINT})")
 

@@ -93,6 +93,7 @@ def test_bad_configuration(tmp_path: Path, toml: str, message: str) -> None:
         ("generated/out.js", True),
         ("skyportal/models.py", False),
         ("database/x.txt", False),
+        ("skyportal/data/models.py", False),  # data/** is anchored at the overlay root
     ],
 )
 def test_exclude_globs(path: str, excluded: bool) -> None:

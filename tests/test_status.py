@@ -172,7 +172,7 @@ def test_base_commit_missing_from_the_object_store(sample: Sample) -> None:
     base_file.write_text(text)
     result = run_cli(sample.deployment, "status")
     assert result.exit_code == 3
-    assert "commit 1111111 (base of skyportal/enum_types.py in .overlay-base) is missing" in (
+    assert "commit 1111111 (base of skyportal/enum_types.py at .overlay-base:5) is missing" in (
         result.output
     )
     assert "git -C skyportal fetch origin" in result.output

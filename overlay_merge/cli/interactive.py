@@ -15,7 +15,9 @@ from functools import partial
 from overlay_merge.core.apply import apply_merge, apply_update
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.plan import BumpPlan, decide
+from overlay_merge.core.takes import conflict_paths
 from overlay_merge.reports.bump import ApplyReport, CancelReport
+from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.reports.report import Report
 
 
@@ -45,7 +47,18 @@ def bump_screen(deployment: Deployment, plan: BumpPlan, *, force: bool = False) 
     from overlay_merge.tui.app import run_bump  # noqa: PLC0415 - textual only when used
 
     apply = partial(carry_out, deployment, plan, force=force)
-    return run_bump(plan, apply, deployment.layout.root)
+    return run_bump(plan, apply, deployment.layout.root, deployment)
+
+
+def resolve_screen(deployment: Deployment) -> Report:
+    """Open the hunk screen on the conflicts of the bump in progress; what was done."""
+    from overlay_merge.tui.hunks import run_resolve  # noqa: PLC0415 - textual only when used
+
+    conflict_paths(deployment)  # no bump in progress: the error, before any screen opens
+    session = run_resolve(deployment)
+    return HunkSessionReport(
+        session.taken, session.undone, tuple(session.resolved), tuple(session.left)
+    )
 
 
 def review_screen(plan: BumpPlan) -> None:

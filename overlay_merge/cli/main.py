@@ -24,12 +24,14 @@ from overlay_merge.core.check import compute_check
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MergeStyle
+from overlay_merge.core.hunks import TAKES, Take
 from overlay_merge.core.initialize import init_bases
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.resolve import resolve as resolve_files
 from overlay_merge.core.sample import make_sample
 from overlay_merge.core.status import compute_status
+from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks, undo_last
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
 from overlay_merge.reports.build import BuildReport
 from overlay_merge.reports.bump import (
@@ -40,9 +42,12 @@ from overlay_merge.reports.bump import (
 from overlay_merge.reports.check import FORMATS as CHECK_FORMATS
 from overlay_merge.reports.check import CheckReport
 from overlay_merge.reports.diff import DiffReport
+from overlay_merge.reports.hunks import HunkListReport, TakeReport, UndoReport
 from overlay_merge.reports.init import InitReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report
 from overlay_merge.reports.status import StatusReport
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 
 class _Group(click.Group):
@@ -57,6 +62,15 @@ class _Group(click.Group):
             where = f" {exc.filename}" if exc.filename else ""
             click.echo(f"overlay-merge: cannot access{where}: {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_CANNOT)
+        except KeyboardInterrupt:
+            # Ctrl-C: one line and the shell's 128 + SIGINT, not click's "Aborted!"
+            # and 1.  A bump stopped while writing has its journal: abort undoes it.
+            click.echo(
+                "overlay-merge: interrupted; if a bump was being applied, "
+                "`overlay-merge abort` restores the state before it",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @dataclass
@@ -232,20 +246,95 @@ def bump(
 
 @cli.command()
 @click.argument("paths", nargs=-1)
+@click.option(
+    "--hunk",
+    "hunks",
+    type=click.IntRange(min=1),
+    multiple=True,
+    metavar="N",
+    help="Conflict hunk N of PATH (1 = topmost of those in the file now; repeatable).",
+)
+@click.option("--all", "all_hunks", is_flag=True, help="Every conflict hunk of PATH.")
+@click.option(
+    "--take",
+    type=click.Choice(TAKES),
+    help="The side to keep for those hunks: overlay, upstream, both (overlay first), "
+    "both-upstream-first.",
+)
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="When no hunk is left, write the file but leave it unmerged, base unchanged "
+    "(for `overlay-merge resolve` or `git add` later).",
+)
+@click.option("--list", "list_only", is_flag=True, help="Show the conflict hunks; write nothing.")
+@click.option("--undo", is_flag=True, help="Undo the last hunk choice (--hunk/--all, the screen).")
 @_FORMAT
 @click.pass_context
-def resolve(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
-    """Record the bump's target as base for conflicted files fixed by hand (all by default)."""
-    result = resolve_files(_deployment(ctx), paths)
+def resolve(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    hunks: tuple[int, ...],
+    all_hunks: bool,
+    take: Take | None,
+    no_record: bool,
+    list_only: bool,
+    undo: bool,
+    fmt: str,
+) -> None:
+    """Resolve the conflicts of the bump in progress.
+
+    Without options: record the bump's target as base for the files named
+    (all by default) once fixed by hand; refuses files still holding
+    markers.  In a terminal, with no PATH and no option, opens the hunk
+    screen.  `--hunk N --take SIDE` (or `--all --take SIDE`) settles conflict
+    hunks of one PATH; once none is left the file is resolved (exit 0),
+    while some are left exit 1.
+    """
+    if undo or list_only or hunks or all_hunks or take:
+        _resolve_hunks(ctx, paths, hunks, all_hunks, take, no_record, list_only, undo, fmt)
+    deployment = _deployment(ctx)
+    if not paths and fmt == "text" and interactive.is_terminal():
+        _finish(ctx, interactive.resolve_screen(deployment), fmt)
+    result = resolve_files(deployment, paths)
     _finish(ctx, ResolveReport(result), fmt)
 
 
+def _resolve_hunks(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    hunks: tuple[int, ...],
+    all_hunks: bool,
+    take: Take | None,
+    no_record: bool,
+    list_only: bool,
+    undo: bool,
+    fmt: str,
+) -> None:
+    """``resolve --undo``, ``--list`` and ``--hunk/--all --take``: one of them, checked here."""
+    if sum((undo, list_only, bool(hunks or all_hunks or take))) > 1:
+        raise click.UsageError("--undo, --list and --hunk/--all --take go one at a time")
+    deployment = _deployment(ctx)
+    if undo:
+        _finish(ctx, UndoReport(undo_last(deployment)), fmt)
+    if list_only:
+        chosen = paths or tuple(conflict_paths(deployment))
+        _finish(ctx, HunkListReport(tuple(load_conflict(deployment, p) for p in chosen)), fmt)
+    if take is None or bool(hunks) == all_hunks or len(paths) != 1:
+        raise click.UsageError("name one PATH, then --hunk N (or --all) and --take SIDE")
+    result = take_hunks(
+        deployment, paths[0], None if all_hunks else hunks, take, record=not no_record
+    )
+    _finish(ctx, TakeReport(result), fmt)
+
+
 @cli.command("abort")
+@click.option("--force", is_flag=True, help="Abort even a bump that was committed since.")
 @_FORMAT
 @click.pass_context
-def abort_command(ctx: click.Context, fmt: str) -> None:
+def abort_command(ctx: click.Context, force: bool, fmt: str) -> None:
     """Undo the bump in progress: overlay files, .overlay-base, index and pin as before it."""
-    journal = abort(_deployment(ctx))
+    journal = abort(_deployment(ctx), force=force)
     _finish(ctx, AbortReport(journal), fmt)
 
 

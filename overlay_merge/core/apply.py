@@ -7,7 +7,9 @@ the changes, each one atomic.  ``abort`` replays the journal's backups.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,22 +69,44 @@ def _first(paths: list[str]) -> str:
     return f"{paths[0]}{more}"
 
 
-def _check_clean(deployment: Deployment, repo: DeploymentRepo, force: bool) -> list[str]:
-    """Refuse uncommitted work the bump would overwrite; return dirty upstream files."""
+def _check_clean(
+    deployment: Deployment, repo: DeploymentRepo, target: str, force: bool
+) -> list[str]:
+    """Refuse what the bump would overwrite or trip over; return upstream files to back up.
+
+    Uncommitted overlay or base-file changes, modified upstream files (nested
+    submodules included) and untracked upstream files at paths the target
+    adds are refused, or with *force* backed up in the journal.  Unmerged
+    entries and held index locks are always refused.
+    """
     layout = deployment.layout
-    if repo.unmerged_paths():
+    upstream = deployment.upstream
+    unmerged = repo.unmerged_paths()
+    if unmerged:
         raise OverlayMergeError(
-            f"{_first(repo.unmerged_paths())}: unmerged in the deployment's index",
+            f"{_first(unmerged)}: unmerged in the deployment's index",
             "finish that merge (`git add` / `overlay-merge resolve`) or `overlay-merge abort`",
         )
-    dirty = repo.dirty_paths((layout.overlay, layout.base_file))
+    for lock in (repo.lock_file(), upstream.lock_file()):
+        if lock is not None:
+            raise OverlayMergeError(
+                f"{lock}: exists: another git process is running, or one crashed",
+                f"wait for it, or remove {lock} if no git process runs, then retry",
+            )
+    prefix = layout.overlay + "/"
+    dirty = [
+        path
+        for path in repo.dirty_paths((layout.overlay, layout.base_file))
+        # Excluded overlay files are never touched by a bump: they may be dirty.
+        if not (path.startswith(prefix) and layout.is_excluded(path[len(prefix) :]))
+    ]
     if dirty and not force:
         raise OverlayMergeError(
             f"{_first(dirty)}: uncommitted changes",
             "commit or stash your changes and retry, or pass --force (they are backed up "
             "first and `overlay-merge abort` restores them)",
         )
-    upstream_dirty = deployment.upstream.dirty_files()
+    upstream_dirty = upstream.dirty_files()
     if upstream_dirty and not force:
         raise OverlayMergeError(
             f"{layout.upstream}/{_first(upstream_dirty)}: uncommitted changes in the upstream "
@@ -90,7 +114,14 @@ def _check_clean(deployment: Deployment, repo: DeploymentRepo, force: bool) -> l
             f"commit or stash them (`git -C {layout.upstream} stash`) and retry, or pass "
             "--force (they are backed up first)",
         )
-    return upstream_dirty
+    in_the_way = upstream.untracked_in_the_way(upstream.head(), target)
+    if in_the_way and not force:
+        raise OverlayMergeError(
+            f"{layout.upstream}/{_first(in_the_way)}: untracked, and the target adds a file there",
+            f"move it away (or `git -C {layout.upstream} clean -n` to review), or pass --force "
+            "(it is backed up first)",
+        )
+    return sorted({*upstream_dirty, *in_the_way})
 
 
 def _nested_moves(upstream: UpstreamRepo, target: str) -> tuple[dict[str, str], list[str]]:
@@ -182,11 +213,24 @@ def _apply(
             f"{layout.upstream}: the pin moved since the plan was made",
             "run the bump again",
         )
-    upstream_dirty = _check_clean(deployment, repo, force)
+    unsafe = upstream.unsafe_entry(plan.target, plan.pin)
+    if unsafe is not None:
+        # libgit2 would refuse the checkout too, but only after the overlay was
+        # written: refuse the commit before anything is.
+        raise OverlayMergeError(
+            f"{layout.upstream} {plan.target[:7]}: tree entry {unsafe[0][:200]!r}: {unsafe[1]}; "
+            "refusing to check it out",
+            f"check where commit {plan.target[:7]} came from; bump to another commit",
+        )
+    upstream_dirty = _check_clean(deployment, repo, plan.target, force)
     writes, removals = _overlay_changes(layout, plan) if choice == "merge" else ({}, [])
     nested, skipped = _nested_moves(upstream, plan.target)
 
     conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
+    for item in conflicts:
+        # Every path the journal and the index will name, not only those written:
+        # a hostile rename target must not even be backed up or restored.
+        safe_overlay_path(layout, item.target_path)
     # Conflicted files are backed up even when the bump leaves them as they are
     # (binary, deleted upstream): the maintainer edits or deletes them next,
     # and abort must still give them back.
@@ -194,23 +238,63 @@ def _apply(
 
     # Nothing has been written so far.  The journal comes first.
     journal = new_journal(repo.git_dir, choice, plan.pin, plan.target)
-    touched = sorted({*writes, *removals, *kept})
-    for rel in touched:
-        journal.files[rel] = _backup_file(journal, layout.root / rel)
-    journal.files[layout.base_file] = _backup_file(journal, layout.base_file_path)
-    if repo.index_path.exists():
-        journal.index = journal.backup(repo.index_path.read_bytes())
-    for rel in upstream_dirty:
-        journal.upstream_dirty[rel] = _backup_file(journal, layout.upstream_path / rel)
-    ref, commit = upstream.head_state()
-    journal.upstream_head = HeadState(ref, commit)
-    for path in nested:
-        sub = upstream.nested(path, plan.target)
-        journal.nested_heads[path] = HeadState(*sub.head_state())
-    journal.conflicts = [f.target_path for f in conflicts]
-    journal.renames = {f.path: f.renamed_to for f in plan.files if f.renamed_to}
-    journal.save()
+    try:
+        touched = sorted({*writes, *removals, *kept})
+        for rel in touched:
+            journal.files[rel] = _backup_file(journal, layout.root / rel)
+        journal.files[layout.base_file] = _backup_file(journal, layout.base_file_path)
+        if repo.index_path.exists():
+            journal.index = journal.backup(repo.index_path.read_bytes())
+        for rel in upstream_dirty:
+            journal.upstream_dirty[rel] = _backup_file(journal, layout.upstream_path / rel)
+        ref, commit = upstream.head_state()
+        journal.upstream_head = HeadState(ref, commit)
+        for path in nested:
+            sub = upstream.nested(path, plan.target)
+            journal.nested_heads[path] = HeadState(*sub.head_state())
+        journal.conflicts = [f.target_path for f in conflicts]
+        # Only a merge moves files; `resolve` reads the moves back.
+        journal.renames = {
+            f.path: f.renamed_to for f in plan.files if f.renamed_to and choice == "merge"
+        }
+        journal.save()
+    except BaseException:
+        # Nothing was written yet (a full disk, Ctrl-C while backing up): a
+        # half-made journal would only make `status` and `abort` say otherwise.
+        journal.remove()
+        raise
 
+    try:
+        return _write_all(
+            deployment, plan, choice, journal, writes, removals, nested, skipped, after_write
+        )
+    except OSError as exc:
+        where = os.fsdecode(exc.filename) if exc.filename else "a file"
+        with contextlib.suppress(ValueError):
+            where = Path(where).relative_to(layout.root).as_posix()
+        raise OverlayMergeError(
+            f"{where}: cannot write ({exc.strerror or exc}); the bump stopped part-way",
+            "fix that (free space, permissions), then run `overlay-merge abort`, which "
+            "restores the state before the bump",
+        ) from None
+
+
+def _write_all(
+    deployment: Deployment,
+    plan: BumpPlan,
+    choice: str,
+    journal: Journal,
+    writes: dict[str, tuple[bytes, int]],
+    removals: list[str],
+    nested: dict[str, str],
+    skipped: list[str],
+    after_write: WriteHook,
+) -> ApplyResult:
+    """The writes of a bump, once its journal is saved, each atomic, in a fixed order."""
+    layout = deployment.layout
+    upstream = deployment.upstream
+    repo = open_deployment(layout.root)
+    conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
     for rel, (data, mode) in writes.items():
         _write_file(layout.root / rel, data, mode)
         after_write(rel)
@@ -280,7 +364,9 @@ def _new_bases(deployment: Deployment, plan: BumpPlan) -> dict[str, str]:
             bases.pop(item.path, None)
         if item.decision == DROP:
             continue
-        keep_base = item.conflicting or item.decision == KEEP_OVERLAY
+        # A moved file is recorded at the target even in conflict: the old base
+        # has no file at the new path, so it could only mislead the next bump.
+        keep_base = (item.conflicting and not item.renamed_to) or item.decision == KEEP_OVERLAY
         bases[item.target_path] = item.base_commit if keep_base else plan.target
     return bases
 
@@ -292,7 +378,7 @@ def _register(repo: DeploymentRepo, layout: Layout, item: FilePlan) -> None:
     repo.register_conflict(_rel(layout, item.target_path), base, _side(item.ours), theirs)
 
 
-def abort(deployment: Deployment) -> Journal:
+def abort(deployment: Deployment, *, force: bool = False) -> Journal:
     """Undo the bump in progress (or the last one) exactly, from its journal.
 
     Restores every file the bump touched (overlay files, the base file, the
@@ -308,6 +394,17 @@ def abort(deployment: Deployment) -> Journal:
             "nothing to do; `overlay-merge status` shows where the overlay stands",
         )
     upstream = deployment.upstream
+    if not force and journal.target != journal.pin and _committed(repo, layout, journal):
+        raise OverlayMergeError(
+            f"the bump to {journal.target[:7]} was committed (HEAD records it for "
+            f"{layout.upstream}); aborting now would undo committed work",
+            "undo it with `git revert`, or pass --force to restore the state before the bump "
+            "anyway",
+        )
+    # Where each backup goes, checked before the first write: a bump only ever
+    # journals overlay files and the base file (load_journal has refused
+    # absolute and '..' paths already).
+    places = [(_restore_place(layout, rel), backup) for rel, backup in journal.files.items()]
     if journal.upstream_head is not None:
         head = journal.upstream_head
         upstream.checkout(head.commit, head.ref)
@@ -315,12 +412,28 @@ def abort(deployment: Deployment) -> Journal:
             upstream.nested(path, head.commit).checkout(nested_head.commit, nested_head.ref)
     for rel, backup in journal.upstream_dirty.items():
         _restore(journal, layout.upstream_path / rel, backup)
-    for rel, backup in journal.files.items():
-        _restore(journal, layout.root / rel, backup)
+    for full, backup in places:
+        _restore(journal, full, backup)
     if journal.index is not None:
         write_bytes_atomic(repo.index_path, journal.read_backup(journal.index))
+        _remove_temp_files(repo.index_path)
     journal.remove()
     return journal
+
+
+def _restore_place(layout: Layout, rel: str) -> Path:
+    """The place of the journal's deployment-relative *rel*, refusing any other than
+    an overlay file or the base file."""
+    if rel == layout.base_file:
+        return layout.base_file_path
+    prefix = layout.overlay + "/"
+    if not rel.startswith(prefix):
+        raise OverlayMergeError(
+            f"{rel}: the bump journal names a file outside {layout.overlay}/ and "
+            f"{layout.base_file}; refusing to restore it (a journal edited by hand?)",
+            "inspect .git/overlay-merge/journal.json; restore by hand with git",
+        )
+    return safe_overlay_path(layout, rel[len(prefix) :])
 
 
 def _restore(journal: Journal, full: Path, backup: Backup) -> None:
@@ -328,3 +441,31 @@ def _restore(journal: Journal, full: Path, backup: Backup) -> None:
         _remove_file(full)
     else:
         _write_file(full, journal.read_backup(backup.backup), backup.mode)
+    _remove_temp_files(full)
+
+
+def _remove_temp_files(full: Path) -> None:
+    """Delete the temp files a write of *full* leaves when the process is killed mid-write.
+
+    Only the names this program's atomic writes use (``.<name>.<8 chars>.tmp``
+    from :func:`write_bytes_atomic`, ``.<name>.overlay-merge.tmp`` for links):
+    without this a bump killed between a temp file and its rename would leave
+    a stray file in the overlay after ``abort``.
+    """
+    pattern = re.compile(rf"\.{re.escape(full.name)}\.([a-z0-9_]{{8}}|overlay-merge)\.tmp")
+    try:
+        names = os.listdir(full.parent)
+    except OSError:
+        return
+    for name in names:
+        candidate = full.parent / name
+        if pattern.fullmatch(name) and (candidate.is_symlink() or candidate.is_file()):
+            candidate.unlink()
+
+
+def _committed(repo: DeploymentRepo, layout: Layout, journal: Journal) -> bool:
+    """True if the deployment's HEAD already records the bump's target as the pin."""
+    try:
+        return repo.recorded_gitlink(layout.upstream) == journal.target
+    except OverlayMergeError:
+        return False

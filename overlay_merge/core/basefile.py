@@ -86,12 +86,33 @@ def parse_base_file(
     return entries
 
 
-def read_base_file(path: Path, *, require_sorted: bool = True) -> dict[str, str]:
-    """Read and validate the base file at *path*; a missing file has no entries."""
+def entry_lines(data: bytes) -> dict[str, int]:
+    """The 1-based line number of each entry of base-file *data*, for messages.
+
+    Meant for a file :func:`parse_base_file` accepted; bad lines are skipped.
+    """
+    lines: dict[str, int] = {}
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        line = raw.decode("utf-8", "replace")
+        commit, sep, path = line.partition(_SEPARATOR)
+        if sep and _HEX40.fullmatch(commit):
+            lines.setdefault(path, number)
+    return lines
+
+
+def read_base_file(
+    path: Path, *, require_sorted: bool = True, source: str | None = None
+) -> dict[str, str]:
+    """Read and validate the base file at *path*; a missing file has no entries.
+
+    *source* names it in messages (the deployment-relative name, as every
+    other message does); *path* by default.
+    """
+    shown = source or str(path)
     try:
         if path.is_symlink():
             raise OverlayMergeError(
-                f"{path}: is a symlink; the base file must be a regular file",
+                f"{shown}: is a symlink; the base file must be a regular file",
                 f"replace the link with the file it points to (`cp --remove-destination "
                 f'"$(readlink -f {path})" {path}`)',
             )
@@ -99,8 +120,8 @@ def read_base_file(path: Path, *, require_sorted: bool = True) -> dict[str, str]
     except FileNotFoundError:
         return {}
     except IsADirectoryError:
-        raise OverlayMergeError(f"{path}: is a directory, not a base file") from None
-    return parse_base_file(data, str(path), require_sorted=require_sorted)
+        raise OverlayMergeError(f"{shown}: is a directory, not a base file") from None
+    return parse_base_file(data, shown, require_sorted=require_sorted)
 
 
 def format_base_file(entries: Mapping[str, str]) -> bytes:

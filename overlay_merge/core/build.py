@@ -31,8 +31,10 @@ from pathlib import Path
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import MODE_LINK, SkippedSubmodule, open_deployment
 from overlay_merge.core.layout import Layout
+from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import (
     CONFLICT_PENDING,
@@ -111,6 +113,7 @@ def build(
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+    _record_build(final, open_deployment(layout.root).git_dir)
     replaced_previous = _swap_in(temp, final)
     return BuildResult(
         layout.upstream,
@@ -135,7 +138,13 @@ def _refuse_unfinished(status: StatusResult, layout: Layout) -> None:
             "a half-merged overlay",
             "overlay-merge abort",
         )
-    pending = [f.path for f in status.files if f.state == CONFLICT_PENDING]
+    # Unrecorded files are not looked into by status: markers there count too.
+    pending = [
+        f.path
+        for f in status.files
+        if f.state == CONFLICT_PENDING
+        or (f.state == UNRECORDED and has_conflict_markers(read_overlay_bytes(layout, f.path)))
+    ]
     if pending:
         more = f" and {len(pending) - 1} more" if len(pending) > 1 else ""
         raise OverlayMergeError(
@@ -163,7 +172,8 @@ def _checked_target(deployment: Deployment) -> Path:
             "refusing to replace it",
             f"remove it (`rm {layout.build_dir}`) or choose another build dir",
         )
-    tracked = open_deployment(layout.root).tracked_under(layout.build_dir)
+    repo = open_deployment(layout.root)
+    tracked = repo.tracked_under(layout.build_dir)
     if tracked is not None:
         # A build replaces the whole folder: never one holding the deployment's own files.
         raise OverlayMergeError(
@@ -171,8 +181,44 @@ def _checked_target(deployment: Deployment) -> Path:
             "a build replaces the whole folder, so refusing",
             "choose a build dir of its own (and add it to .gitignore)",
         )
+    if _is_foreign(final, repo.git_dir):
+        # A build replaces the whole folder: only ever one a build of ours made.
+        raise OverlayMergeError(
+            f"{layout.build_dir}: exists and was not made by `overlay-merge build`; "
+            "a build replaces the whole folder, so refusing",
+            f"if it is an old build by another tool, remove it (`rm -r {layout.build_dir}`) "
+            "and retry; otherwise choose another build dir",
+        )
     final.parent.mkdir(parents=True, exist_ok=True)
     return final
+
+
+_BUILDS = "overlay-merge/builds"
+
+
+def _is_foreign(final: Path, git_dir: Path) -> bool:
+    """True if *final* is a non-empty folder no build of this deployment made."""
+    if not final.is_dir() or not any(final.iterdir()):
+        return False
+    try:
+        made = (git_dir / _BUILDS).read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        return True
+    return str(final.resolve()) not in made
+
+
+def _record_build(final: Path, git_dir: Path) -> None:
+    """Remember, in the deployment's git dir, that builds own *final* (not the output itself,
+    which stays exactly upstream plus overlay)."""
+    record = git_dir / _BUILDS
+    record.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        made = record.read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        made = []
+    path = str(final.parent.resolve() / final.name)
+    if path not in made:
+        write_bytes_atomic(record, "".join(f"{p}\n" for p in [*made, path]).encode("utf-8"))
 
 
 def _remove_leftovers(final: Path) -> None:

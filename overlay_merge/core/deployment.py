@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from overlay_merge.core.basefile import read_base_file
+from overlay_merge.core.basefile import entry_lines, read_base_file
 from overlay_merge.core.gitstore import UpstreamRepo, open_deployment, open_upstream
 from overlay_merge.core.layout import Layout
 
@@ -30,7 +31,24 @@ class Deployment:
 
     def bases(self, *, require_sorted: bool = True) -> dict[str, str]:
         """The entries of `.overlay-base`, validated."""
-        return read_base_file(self.layout.base_file_path, require_sorted=require_sorted)
+        layout = self.layout
+        return read_base_file(
+            layout.base_file_path, require_sorted=require_sorted, source=layout.base_file
+        )
+
+    def require_bases(self, bases: Mapping[str, str]) -> None:
+        """Raise a fixable error naming the base-file line of the first base commit missing
+        from the upstream's object store (a shallow clone, a typo, a rewritten history)."""
+        for path, commit in bases.items():
+            if self.upstream.has_commit(commit):
+                continue
+            base_file = self.layout.base_file
+            try:
+                line = entry_lines(self.layout.base_file_path.read_bytes()).get(path)
+            except OSError:
+                line = None
+            where = f"{base_file}:{line}" if line else base_file
+            self.upstream.require_commit(commit, f"base of {path} at {where}")
 
 
 def open_at(layout: Layout) -> Deployment:

@@ -22,7 +22,10 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None
             mode = st.st_mode & 0o7777 if not os.path.islink(path) else 0o644
         except FileNotFoundError:
             mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -30,7 +33,20 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """*exc* as the error of writing *path*.
+
+    A full disk fails ``write`` with no file name at all, and a refused
+    rename names the temp file: either way the user would not learn which
+    file could not be written.  The errno (and so the subclass, e.g.
+    PermissionError) is kept.
+    """
+    return OSError(exc.errno, exc.strerror or str(exc), os.fspath(path))

@@ -13,6 +13,7 @@ carrying the git command that fixes it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,7 +273,8 @@ class UpstreamRepo:
         owner, obj = found
         if obj.filemode in (MODE_TREE, MODE_GITLINK):
             return None
-        blob = owner.repo[obj.id]
+        # The tree lookup already gave the blob object: no second lookup by id.
+        blob = obj if isinstance(obj, pygit2.Blob) else owner.repo[obj.id]
         assert isinstance(blob, pygit2.Blob)
         return blob.data, int(obj.filemode)
 
@@ -309,16 +311,28 @@ class UpstreamRepo:
         if cached is not None:
             return cached
         display = f"{self.display}/{prefix}"
+        problem = path_problem(prefix)
+        if problem:
+            # The prefix comes from upstream's tree or .gitmodules (or a journal):
+            # a bump checks nested submodules out, so it must not name a repository
+            # outside this one.
+            raise OverlayMergeError(
+                f"{display}: not a usable submodule path: {problem}",
+                f"check where {self.display} {_short(sha)} came from",
+            )
         candidates: list[Path] = []
         if self.workdir is not None:
             candidates.append(self.workdir / prefix)
         # A submodule that was deinitialized keeps its git dir under
         # modules/<name>; the name is the path unless .gitmodules says otherwise.
         modules = Path(self.repo.path) / "modules"
-        candidates += [modules / name for name in (*self._submodule_names(sha, prefix), prefix)]
+        names = (*self._submodule_names(sha, prefix), prefix)
+        candidates += [modules / name for name in names if not path_problem(name)]
         for candidate in candidates:
             if not (candidate / ".git").exists() and not (candidate / "HEAD").is_file():
                 continue
+            if _through_symlink(candidate, modules.parent, self.workdir):
+                continue  # a folder (or link) leading elsewhere is never the submodule
             try:
                 repo = pygit2.Repository(str(candidate))
             except pygit2.GitError:
@@ -438,6 +452,17 @@ class UpstreamRepo:
 
     # -- materializing a commit ------------------------------------------------
 
+    def unsafe_entry(self, sha: str, since: str | None = None) -> tuple[str, str] | None:
+        """The first tree entry of commit *sha* whose path is unsafe, and why; None if none.
+
+        Run before a checkout to *sha*: a hostile upstream commit (entries
+        named ``..``, ``.git``, with ``/`` inside) is refused before the bump
+        writes anything.  Folders whose tree id equals the one at *since* at
+        the same path are skipped (that commit is checked out already).
+        """
+        old = self.tree(since) if since is not None else None
+        return _unsafe_in(self.tree(sha), old, "")
+
     def iter_files(
         self, sha: str, skipped: list[SkippedSubmodule] | None = None
     ) -> Iterator[TreeFile]:
@@ -511,36 +536,77 @@ class UpstreamRepo:
     def dirty_files(self) -> list[str]:
         """Tracked files whose working-tree or index state differs from HEAD.
 
-        Untracked and ignored files are not looked at (a checkout leaves them
-        alone), which keeps this fast on trees full of build artifacts.
-        Submodules count as dirty only when their files are modified.
+        Untracked and ignored files are not looked at here (see
+        :meth:`untracked_in_the_way`), which keeps this fast on trees full of
+        build artifacts.  A nested submodule counts through the files modified
+        inside it (``baselayer/app/x.py``), not through its HEAD alone: a
+        submodule checked out elsewhere than its gitlink is how a bump or a
+        manual checkout leaves it, not a user edit.
         """
+        dirty: list[str] = []
         flags = self.repo.status(untracked_files="no", ignored=False)
-        return sorted(
-            path for path, flag in flags.items() if flag != 0 and not self._is_submodule_move(path)
-        )
+        for path, flag in flags.items():
+            if flag == 0:
+                continue
+            if self._is_gitlink(path):
+                nested = self._initialized_nested(path)
+                if nested is not None:
+                    dirty += [f"{path}/{inner}" for inner in nested.dirty_files()]
+                continue
+            dirty.append(path)
+        return sorted(dirty)
 
-    def _is_submodule_move(self, path: str) -> bool:
-        # A nested submodule checked out elsewhere than its gitlink is how an
-        # interrupted bump or a manual checkout leaves it; not a user edit.
+    def untracked_in_the_way(self, old: str, new: str) -> list[str]:
+        """Untracked or ignored files at paths that commit *new* adds over *old*.
+
+        A checkout to *new* would overwrite them; the bump refuses (or, with
+        --force, backs them up) instead.
+        """
+        root = self.workdir
+        if root is None:
+            return []
+        found = []
+        for change in self.changes(old, new):
+            if change.status in ("A", "R", "T") and os.path.lexists(root / change.path):
+                tracked_at_old = self.entry(old, change.path) is not None
+                if not tracked_at_old:
+                    found.append(change.path)
+        return sorted(found)
+
+    def _is_gitlink(self, path: str) -> bool:
         try:
             return self.tree(self.head())[path].filemode == MODE_GITLINK
         except KeyError:
             return False
 
+    def _initialized_nested(self, path: str) -> UpstreamRepo | None:
+        try:
+            nested = self.nested(path, self.head())
+        except OverlayMergeError:
+            return None
+        return nested if nested.workdir is not None else None
+
+    def lock_file(self) -> Path | None:
+        """The index lock of this repository if one exists (another git process, or a crash)."""
+        lock = Path(self.repo.path) / "index.lock"
+        return lock if lock.exists() else None
+
     def checkout(self, sha: str, ref: str | None = None) -> None:
         """Check the working tree out at commit *sha*; HEAD to *ref* or detached.
 
         FORCE is safe here: callers check beforehand that the tree is clean
-        (or back up what is not), and only tracked files are overwritten.
+        and that no untracked file is in the way (or back them up).
         """
         commit = self.repo[sha]
         force = pygit2.enums.CheckoutStrategy.FORCE
-        self.repo.checkout_tree(commit, strategy=force)  # type: ignore[no-untyped-call]
-        if ref is not None:
-            self.repo.set_head(ref)
-        else:
-            self.repo.set_head(commit.id)
+        try:
+            self.repo.checkout_tree(commit, strategy=force)  # type: ignore[no-untyped-call]
+            if ref is not None:
+                self.repo.set_head(ref)
+            else:
+                self.repo.set_head(commit.id)
+        except pygit2.GitError as exc:
+            raise _git_failed(self.display, exc, self.repo.path) from None
 
     def submodule_paths(self, sha: str) -> list[str]:
         """Paths of the gitlinks that commit *sha*'s ``.gitmodules`` declares."""
@@ -739,6 +805,13 @@ def open_upstream(root: Path, upstream: str) -> UpstreamRepo:
             f"{INIT_HINT}, or set `upstream` in [tool.overlay-merge]",
         )
     if not (path / ".git").exists():
+        if not _registered_gitlink(root, upstream):
+            # `git submodule update --init` would do nothing for it: say what it is.
+            raise OverlayMergeError(
+                f"{upstream}/: a plain folder, not a git submodule of the deployment",
+                f"make it one (`git submodule add <url> {upstream}`), or set `upstream` "
+                "in [tool.overlay-merge]",
+            )
         raise OverlayMergeError(f"{upstream}/: upstream submodule is not initialized", INIT_HINT)
     try:
         repo = pygit2.Repository(str(path), pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
@@ -747,6 +820,17 @@ def open_upstream(root: Path, upstream: str) -> UpstreamRepo:
             f"{upstream}/: not a usable git repository ({exc})", INIT_HINT
         ) from None
     return UpstreamRepo(repo, upstream, path)
+
+
+def _registered_gitlink(root: Path, path: str) -> bool:
+    """True if the deployment's index records a submodule at *path* (or cannot be read)."""
+    try:
+        index = pygit2.Repository(str(root), pygit2.enums.RepositoryOpenFlag.NO_SEARCH).index
+        return bool(index[path].mode == MODE_GITLINK)
+    except KeyError:
+        return False
+    except pygit2.GitError:
+        return True  # no answer: keep the usual message
 
 
 @dataclass
@@ -774,6 +858,17 @@ class DeploymentRepo:
                 f"add the upstream as a submodule: `git submodule add <url> {path}`",
             )
         return str(obj.id)
+
+    def _write_index(self, index: pygit2.Index) -> None:
+        try:
+            index.write()
+        except pygit2.GitError as exc:
+            raise _git_failed(str(self.root), exc, self.repo.path) from None
+
+    def lock_file(self) -> Path | None:
+        """The index lock of the deployment if one exists (another git process, or a crash)."""
+        lock = self.git_dir / "index.lock"
+        return lock if lock.exists() else None
 
     @property
     def git_dir(self) -> Path:
@@ -841,7 +936,7 @@ class DeploymentRepo:
         index = self.repo.index
         index.read()
         index.add_conflict(entry(base), entry(ours), entry(theirs))
-        index.write()
+        self._write_index(index)
 
     def clear_conflict(self, path: str) -> None:
         """Drop *path*'s conflict stages; put back HEAD's entry so the file reads as modified."""
@@ -858,7 +953,7 @@ class DeploymentRepo:
                 obj = None
             if obj is not None and obj.filemode not in (MODE_TREE, MODE_GITLINK):
                 index.add(pygit2.IndexEntry(path, obj.id, obj.filemode))
-        index.write()
+        self._write_index(index)
 
 
 def open_deployment(root: Path) -> DeploymentRepo:
@@ -886,6 +981,62 @@ def line_changes(old: bytes, new: bytes) -> tuple[int, int]:
     )
     _, added, removed = patch.line_stats
     return int(added), int(removed)
+
+
+def _unsafe_in(tree: pygit2.Tree, old: pygit2.Tree | None, prefix: str) -> tuple[str, str] | None:
+    for obj in tree:
+        name = obj.name or ""
+        path = f"{prefix}{name}"
+        problem = path_problem(path) or ("'/' in an entry name" if "/" in name else None)
+        if problem:
+            return path, problem
+        if not isinstance(obj, pygit2.Tree):
+            continue
+        try:
+            before = old[name] if old is not None else None
+        except KeyError:
+            before = None
+        if before is not None and before.id == obj.id:
+            continue
+        older = before if isinstance(before, pygit2.Tree) else None
+        found = _unsafe_in(obj, older, f"{path}/")
+        if found:
+            return found
+    return None
+
+
+def _through_symlink(candidate: Path, git_dir: Path, workdir: Path | None) -> bool:
+    """True if *candidate* (a nested submodule's place) is reached through a symlink.
+
+    A symlink committed upstream where a submodule will be (``sub -> ../../x``)
+    would otherwise make a bump check out, at the gitlink's commit, whatever
+    repository the link points to, outside the upstream.
+    """
+    for top in (workdir, git_dir):
+        if top is None:
+            continue
+        try:
+            rel = candidate.relative_to(top)
+        except ValueError:
+            continue
+        here = top
+        for part in rel.parts:
+            here = here / part
+            if here.is_symlink():
+                return True
+        return False
+    return True
+
+
+def _git_failed(display: str, exc: Exception, git_dir: str) -> OverlayMergeError:
+    """A libgit2 failure while writing (a lock held by another git, a full disk...)."""
+    lock = Path(git_dir) / "index.lock"
+    if lock.exists():
+        return OverlayMergeError(
+            f"{display}: {lock} exists: another git process is running, or one crashed",
+            f"wait for it, or remove {lock} if no git process runs, then retry",
+        )
+    return OverlayMergeError(f"{display}: git failed: {exc}", "`overlay-merge abort` restores")
 
 
 # -- three-way file merges ------------------------------------------------------

@@ -15,8 +15,10 @@ left; ``abort`` still undoes it until the next bump replaces the journal).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,11 +26,15 @@ from typing import Any
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.paths import path_problem
 
 VERSION = 1
 APPLYING = "applying"
 MERGED = "merged"
 DONE = "done"
+_BACKUP_NAME = re.compile(r"[0-9]{6}")
+_SHA = re.compile(r"[0-9a-f]{40}")
+_MODES = (0o100644, 0o100755, 0o120000)
 
 
 @dataclass
@@ -48,6 +54,22 @@ class HeadState:
 
 
 @dataclass
+class HunkChoice:
+    """One hunk-by-hunk choice (``resolve --hunk``, the hunk screen), so it can be undone.
+
+    ``backup`` holds the file's bytes before the choice; ``base`` its
+    ``.overlay-base`` entry before the choice (the choice may have resolved
+    the file, recording a new one).
+    """
+
+    path: str  # overlay path of a conflict of this bump
+    hunks: list[int]
+    take: str
+    backup: str
+    base: str | None = None
+
+
+@dataclass
 class Journal:
     """Everything ``abort`` and ``resolve`` need to know about a bump in progress."""
 
@@ -64,6 +86,7 @@ class Journal:
     upstream_dirty: dict[str, Backup] = field(default_factory=dict)  # --force backups
     conflicts: list[str] = field(default_factory=list)  # overlay paths left to resolve
     renames: dict[str, str] = field(default_factory=dict)  # old -> new overlay path
+    choices: list[HunkChoice] = field(default_factory=list)  # hunk by hunk, oldest first
 
     # -- storage -----------------------------------------------------------------
 
@@ -83,7 +106,10 @@ class Journal:
         """Store *data* in the backup folder; return its name for the journal."""
         folder = self.directory / "backups"
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{len(os.listdir(folder)):06d}"
+        # Numbered after the highest backup, not by counting entries: a temp
+        # file left by a killed write must not make two backups share a name.
+        taken = [int(n) for n in os.listdir(folder) if _BACKUP_NAME.fullmatch(n)]
+        name = f"{max(taken, default=-1) + 1:06d}"
         write_bytes_atomic(folder / name, data)
         return name
 
@@ -91,8 +117,23 @@ class Journal:
         return (self.directory / "backups" / name).read_bytes()
 
     def remove(self) -> None:
-        """Delete the journal and its backups (the bump is over)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Delete the journal and its backups (the bump is over).
+
+        ``journal.json`` goes first, in one step: an ``abort`` killed while
+        deleting must leave either the whole journal (so it can run again)
+        or no journal, never one whose backups are half gone.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        _clear(self.directory)
+
+
+def _clear(directory: Path) -> None:
+    """Remove *directory* (a journal's leftovers); a symlink there is removed, not followed."""
+    if directory.is_symlink() or directory.is_file():
+        directory.unlink()
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def journal_dir(git_dir: Path) -> Path:
@@ -108,7 +149,12 @@ def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
             raise unfinished(existing)
         existing.remove()
     directory = journal_dir(git_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    # Without journal.json whatever is there is a leftover (a bump stopped
+    # before its journal was saved, an abort killed while deleting): old
+    # backups must not mix with the new ones.
+    if os.path.lexists(directory):
+        _clear(directory)
+    directory.mkdir(parents=True)
     return Journal(directory, choice, pin, target)
 
 
@@ -131,7 +177,7 @@ def load_journal(git_dir: Path) -> Journal | None:
     directory = journal_dir(git_dir)
     path = directory / "journal.json"
     try:
-        document: dict[str, Any] = json.loads(path.read_bytes())
+        document: Any = json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -139,13 +185,18 @@ def load_journal(git_dir: Path) -> Journal | None:
             f"{path}: unreadable bump journal ({exc})",
             f"inspect it; remove {directory} only if no bump is in progress",
         ) from None
+    if not isinstance(document, dict):
+        raise OverlayMergeError(
+            f"{path}: damaged bump journal (not a JSON object)",
+            f"inspect it; remove {directory} only if no bump is in progress",
+        )
     if document.pop("version", None) != VERSION:
         raise OverlayMergeError(
             f"{path}: journal written by another version of overlay-merge",
             "finish or abort the bump with the version that started it",
         )
     try:
-        return Journal(
+        journal = Journal(
             directory=directory,
             choice=document["choice"],
             pin=document["pin"],
@@ -160,9 +211,57 @@ def load_journal(git_dir: Path) -> Journal | None:
             upstream_dirty={k: Backup(**v) for k, v in document["upstream_dirty"].items()},
             conflicts=list(document["conflicts"]),
             renames=dict(document["renames"]),
+            # Absent from journals written before hunk-by-hunk choices existed.
+            choices=[HunkChoice(**c) for c in document.get("choices", [])],
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise OverlayMergeError(
             f"{path}: damaged bump journal (missing {exc})",
             f"inspect it; remove {directory} only if no bump is in progress",
         ) from None
+    problem = _journal_problem(journal)
+    if problem:
+        # abort writes where the journal says: a journal edited by hand (or by
+        # anyone) must not name a place outside the deployment's own files.
+        raise OverlayMergeError(
+            f"{path}: damaged or tampered bump journal: {problem}; refusing to use it",
+            f"inspect it; remove {directory} only if no bump is in progress",
+        )
+    return journal
+
+
+def _journal_problem(journal: Journal) -> str | None:
+    """What makes *journal* unsafe to replay, or None."""
+    if journal.phase not in (APPLYING, MERGED, DONE):
+        return f"unknown phase {journal.phase!r}"
+    heads = [journal.upstream_head, *journal.nested_heads.values()]
+    shas = [journal.pin, journal.target, *(h.commit for h in heads if h is not None)]
+    for sha in shas:
+        if not isinstance(sha, str) or not _SHA.fullmatch(sha):
+            return f"{sha!r} is not a commit id"
+    refs = [h.ref for h in heads if h is not None and h.ref is not None]
+    for ref in refs:
+        if not isinstance(ref, str) or not ref.startswith("refs/heads/"):
+            return f"{ref!r} is not a branch"
+    paths = [
+        *journal.files,
+        *journal.upstream_dirty,
+        *journal.nested_heads,
+        *journal.conflicts,
+        *journal.renames,
+        *journal.renames.values(),
+        *(c.path for c in journal.choices),
+    ]
+    for rel in paths:
+        problem = path_problem(rel) if isinstance(rel, str) else "not a string"
+        if problem:
+            return f"path {str(rel)[:200]!r}: {problem}"
+    backups = [*journal.files.values(), *journal.upstream_dirty.values()]
+    names = [journal.index, *(b.backup for b in backups), *(c.backup for c in journal.choices)]
+    for name in names:
+        if name is not None and not (isinstance(name, str) and _BACKUP_NAME.fullmatch(name)):
+            return f"backup name {str(name)[:200]!r} is not one overlay-merge writes"
+    for backup in backups:
+        if backup.mode not in _MODES:
+            return f"file mode {backup.mode!r} is not one git stores"
+    return None

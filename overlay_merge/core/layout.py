@@ -69,8 +69,11 @@ class Layout:
         """
         parts = path.split("/")
         for pattern in self.exclude:
+            # Anchored or not is decided on the pattern as written: "data/**"
+            # names the top-level data folder, not every folder called data.
+            anchored = "/" in pattern.rstrip("/")
             glob = pattern.rstrip("/").removesuffix("/**")
-            if "/" not in glob:
+            if not anchored:
                 if any(fnmatch.fnmatchcase(part, glob) for part in parts):
                     return True
                 continue

@@ -69,22 +69,34 @@ def _scan(
             if entry.is_dir(follow_symlinks=False):
                 _scan(layout, entry.path, rel + "/", found, with_excluded)
                 continue
-            if not with_excluded and layout.is_excluded(rel):
+            excluded = layout.is_excluded(rel)
+            if excluded and not with_excluded:
                 continue
             problem = path_problem(rel)
+            if excluded and problem and ".git" not in rel.lower().split("/"):
+                # Excluded files are copied by `build` but never named in
+                # `.overlay-base`: a name that cannot be recorded (not UTF-8, a
+                # newline) is fine for them, as the hint below promises.
+                problem = None
             if problem:
-                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
                 raise OverlayMergeError(
-                    f"{layout.overlay}/{shown}: cannot be an overlay file: {problem}",
+                    f"{layout.overlay}/{_shown(rel)}: cannot be an overlay file: {problem}",
                     "rename it, or add it to `exclude` in [tool.overlay-merge]",
                 )
             mode = _mode_of(entry.stat(follow_symlinks=False))
             if mode is None:
                 raise OverlayMergeError(
-                    f"{layout.overlay}/{rel}: not a regular file or symlink",
+                    f"{layout.overlay}/{_shown(rel)}: not a regular file or symlink",
                     "remove it, or add it to `exclude` in [tool.overlay-merge]",
                 )
             found.append(OverlayFile(rel, mode))
+
+
+def _shown(name: str) -> str:
+    """*name* for a one-line message: undecodable bytes as ``\\xe9``, control
+    characters (a newline, a terminal escape) as their escapes."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def read_overlay_bytes(layout: Layout, path: str) -> bytes:

@@ -175,7 +175,18 @@ def plan_bump(
     else:
         target = upstream.resolve(rev)
     if not allow_downgrade and not upstream.is_ancestor(pin, target):
-        direction = "older than" if upstream.is_ancestor(target, pin) else "not a descendant of"
+        older = upstream.is_ancestor(target, pin)
+        if not older and upstream.is_shallow:
+            # A shallow clone cuts history off: the target may well descend from
+            # the pin through commits that are not here.  Calling that a
+            # downgrade would send the maintainer to --allow-downgrade.
+            raise OverlayMergeError(
+                f"{layout.upstream}: cannot tell whether target {rev} ({_short(target)}) "
+                f"descends from the pin ({_short(pin)}): the history between them is "
+                "missing from this shallow clone",
+                upstream.fetch_hint(),
+            )
+        direction = "older than" if older else "not a descendant of"
         raise OverlayMergeError(
             f"{layout.upstream}: target {rev} ({_short(target)}) is {direction} the pin "
             f"({_short(pin)}); that is a downgrade",
@@ -194,11 +205,30 @@ def plan_bump(
         for item in overlay
     )
     present = {f.path for f in overlay}
+    files = tuple(_unmovable_renames(f, present, layout.is_excluded) for f in files)
     orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
     return BumpPlan(
         layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned
     )
+
+
+def _unmovable_renames(
+    item: FilePlan, present: set[str], is_excluded: Callable[[str], bool]
+) -> FilePlan:
+    """A rename the overlay file cannot follow is a deletion for the maintainer to settle.
+
+    Upstream's new path may already be an overlay file of its own, or an
+    excluded path (where the moved file would drop out of overlay-merge's
+    sight); a binary or symlink rename has no merge to write there.  Saying
+    so in the plan (dry run and check included) beats refusing at apply time.
+    """
+    if item.renamed_to is None:
+        return item
+    collides = item.renamed_to in present or is_excluded(item.renamed_to)
+    if not collides and item.content is not None:
+        return item
+    return FilePlan(item.path, item.kind, DELETED_UPSTREAM, item.base_commit, item.ours, item.base)
 
 
 def _check_preconditions(
@@ -229,8 +259,7 @@ def _check_preconditions(
             "never merged into again",
             "resolve the markers and run `overlay-merge resolve`, or `overlay-merge abort`",
         )
-    for path, commit in bases.items():
-        deployment.upstream.require_commit(commit, f"base of {path} in {layout.base_file}")
+    deployment.require_bases(bases)
 
 
 def _side(found: tuple[bytes, int] | None) -> Side | None:
@@ -356,6 +385,9 @@ def _decided(item: FilePlan, decision: str | None) -> FilePlan:
     if decision == TAKE_UPSTREAM and item.theirs is not None:
         theirs = item.theirs
         return replace(item, decision=decision, content=theirs.data, mode=theirs.mode)
+    if decision == TAKE_UPSTREAM and item.state != DELETED_UPSTREAM:
+        # An addition upstream still lacks: upstream has no version to take.
+        return replace(item, decision=KEEP_OVERLAY, content=None, mode=None, renamed_to=None)
     if decision in (TAKE_UPSTREAM, DROP):
         return replace(item, decision=DROP, content=None, mode=None, renamed_to=None)
     return item

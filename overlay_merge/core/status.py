@@ -93,8 +93,7 @@ def survey_overlay(deployment: Deployment) -> OverlaySurvey:
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = tuple(scan_overlay(layout))
     bump, unmerged, left = _bump_in_progress(deployment)
-    for path, commit in bases.items():
-        deployment.upstream.require_commit(commit, f"base of {path} in {layout.base_file}")
+    deployment.require_bases(bases)
     return OverlaySurvey(bases, overlay, bump, frozenset(unmerged | left), frozenset(unmerged))
 
 

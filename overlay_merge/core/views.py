@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MODE_LINK, TextDiff, diff_bytes
-from overlay_merge.core.markers import BASE_MARK, OURS_MARK, SEP_MARK, THEIRS_MARK
+from overlay_merge.core.hunks import parse
 from overlay_merge.core.plan import (
     BINARY,
     CONVERGED,
@@ -203,23 +203,17 @@ class Conflict:
 
 
 def conflicts_in(content: bytes) -> list[Conflict]:
-    """The conflict blocks of merged *content* (git's 7-wide markers), in order."""
+    """The conflict blocks of merged *content* (git's 7-wide markers), in order.
+
+    The hunks of :func:`overlay_merge.core.hunks.parse`, so that the merge
+    preview's conflict N is the hunk N that ``resolve --hunk N`` takes.
+    """
     found: list[Conflict] = []
-    start: int | None = None
-    base: int | None = None
-    sep: int | None = None
-    for index, line in enumerate(content.split(b"\n")):
-        if line.startswith(OURS_MARK + b" ") or line == OURS_MARK:
-            start, base, sep = index, None, None
-        elif start is None:
-            continue
-        elif line.startswith(BASE_MARK) and sep is None:
-            base = index
-        elif line.rstrip(b"\r") == SEP_MARK and sep is None:
-            sep = index
-        elif line.startswith(THEIRS_MARK) and sep is not None:
-            found.append(Conflict(start, base, sep, index))
-            start = None
+    for hunk in parse(content).hunks:
+        start = hunk.line - 1
+        base = None if hunk.base is None else start + 1 + len(hunk.ours)
+        sep = start + 1 + len(hunk.ours) if base is None else base + 1 + len(hunk.base or ())
+        found.append(Conflict(start, base, sep, sep + 1 + len(hunk.theirs)))
     return found
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from unidiff.patch import PatchSet
 
+from overlay_merge.core.hunks import parse
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.core.views import PATCH, VIEW_TITLES, FileView, file_view
+from overlay_merge.core.views import MERGED, PATCH, VIEW_TITLES, FileView, file_view
 from overlay_merge.reports.report import EXIT_OK, plural, short, to_json
 
 
@@ -46,6 +47,9 @@ class FileDiff:
     text: str  # git's unified diff, decoded (undecodable bytes replaced)
     binary: bool
     hunks: tuple[HunkStat, ...]
+    # Merged view: the line of each conflict hunk in the merged content, conflict 1 first
+    # (the numbers `resolve --hunk N` takes right after the merge).
+    conflicts: tuple[int, ...] = ()
 
     @property
     def added(self) -> int:
@@ -83,8 +87,17 @@ def diff_file(plan: BumpPlan, item: FilePlan, view: str, context_lines: int = 3)
     result = fv.diff(context_lines)
     binary = result.binary or fv.binary
     text = result.patch.decode("utf-8", errors="replace")
+    conflicts: tuple[int, ...] = ()
+    if view == MERGED and fv.new is not None and not binary:
+        conflicts = tuple(h.line for h in parse(fv.new).hunks)
     return FileDiff(
-        fv, item.kind, item.state, text, binary, () if binary else hunk_stats(result.patch)
+        fv,
+        item.kind,
+        item.state,
+        text,
+        binary,
+        () if binary else hunk_stats(result.patch),
+        conflicts,
     )
 
 
@@ -146,6 +159,10 @@ class DiffReport:
             ],
             "note": f.view.note,
         }
+        if self.view == MERGED:
+            entry["conflicts"] = [
+                {"number": n, "line": line} for n, line in enumerate(f.conflicts, start=1)
+            ]
         if not self.stat_only:
             entry["diff"] = f.text
         return entry
@@ -163,6 +180,10 @@ class DiffReport:
             lines.append(f" {f.view.path:<{width}}  {counts:>11}  {label}{note}")
             if not self.stat_only:
                 lines.extend(f"     {h.header}  +{h.added} -{h.removed}" for h in f.hunks)
+            lines.extend(
+                f"     conflict {n} at line {line}  (resolve --hunk {n})"
+                for n, line in enumerate(f.conflicts, start=1)
+            )
         binary = sum(1 for f in self.files if f.binary)
         total = (
             f"{plural(len(self.files), 'file')} changed, "

@@ -25,7 +25,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.plan import (
     CONVERGED,
@@ -40,7 +42,9 @@ from overlay_merge.core.plan import (
 )
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, VIEWS
 from overlay_merge.reports.diff import FileDiff, diff_file
+from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report, plural, short
+from overlay_merge.tui.hunks import HunkScreen, Session
 from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
 from overlay_merge.tui.widgets import (
     ConfirmScreen,
@@ -81,6 +85,8 @@ KEYS_HELP = """\
   ?        this help
 
 [b]after a merge[/b]
+  Enter h  take sides hunk by hunk: o overlay, u upstream, b both, B both
+           (upstream first), z undo, e $EDITOR at the hunk, r record on/off
   e        open the selected file in $EDITOR; `git mergetool` works too,
            then `overlay-merge resolve`"""
 
@@ -117,12 +123,14 @@ class BumpApp(App[Report | None]):
         apply: Apply | None = None,
         root: Path | None = None,
         review: bool = False,
+        deployment: Deployment | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
         self.review = review
         self._apply = apply
         self._root = root
+        self._deployment = deployment  # for the hunk screen after a merge
         self.decisions: dict[str, str] = {}
         self.decided = plan
         self.error: OverlayMergeError | None = None
@@ -349,7 +357,7 @@ class BumpApp(App[Report | None]):
             return
         self.report = report
         if choice == "merge" and self._root is not None:
-            self.push_screen(ResultScreen(self.decided, report, self._root))
+            self.push_screen(ResultScreen(self.decided, report, self._root, self._deployment))
         else:
             self.exit(report, return_code=report.return_code)
 
@@ -371,16 +379,21 @@ class ResultScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,h", "hunks", "Hunk by hunk"),
         Binding("e", "edit", "Edit in $EDITOR"),
-        Binding("q,escape,enter", "done", "Done"),
+        Binding("q,escape", "done", "Done"),
     ]
 
-    def __init__(self, plan: BumpPlan, report: Report, root: Path) -> None:
+    def __init__(
+        self, plan: BumpPlan, report: Report, root: Path, deployment: Deployment | None = None
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.report = report
         self.root = root
+        self.deployment = deployment
         self.items = plan.conflicting
+        self.session: Session | None = None  # what the hunk screen did, once opened
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="report"):
@@ -388,8 +401,8 @@ class ResultScreen(ModalScreen[None]):
         if self.items:
             yield Static(
                 Text(
-                    "to resolve: e opens the selected file in $EDITOR (or run `git mergetool`);"
-                    " then `overlay-merge resolve`",
+                    "to resolve: Enter takes sides hunk by hunk; e opens the file in $EDITOR "
+                    "(or `git mergetool`, then `overlay-merge resolve`)",
                     "bold",
                 ),
                 id="resolve-hint",
@@ -407,10 +420,40 @@ class ResultScreen(ModalScreen[None]):
             return row  # binary, deleted upstream: no markers were written
         full = self.root / self.plan.overlay / item.target_path
         try:
-            marked = full.is_file() and has_conflict_markers(full.read_bytes())
+            data = full.read_bytes() if full.is_file() else b""
         except OSError:
-            marked = False
-        return row.append(*((" markers left", "red") if marked else (" no markers left", "green")))
+            data = b""
+        if not has_conflict_markers(data):
+            return row.append(" no markers left", "green")
+        hunks = len(parse(data).hunks)
+        return row.append(" markers left" + (f" ({plural(hunks, 'hunk')})" if hunks else ""), "red")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        # Enter on the focused list (its own binding): the hunk screen on that file.
+        self.action_hunks()
+
+    def action_hunks(self) -> None:
+        if self.deployment is None or not self.items:
+            self.notify("no file left to resolve", timeout=3)
+            return
+        index = self.query_one("#to-resolve", OptionList).highlighted or 0
+        try:
+            screen = HunkScreen(self.deployment, self.items[index].target_path)
+        except OverlayMergeError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self.app.push_screen(screen, self._hunks_done)
+
+    def _hunks_done(self, session: Session | None) -> None:
+        if session is not None:
+            if self.session is not None:
+                session.taken += self.session.taken
+                session.undone += self.session.undone
+                session.resolved = [*self.session.resolved, *session.resolved]
+            self.session = session
+        options = self.query_one("#to-resolve", OptionList)
+        for index, item in enumerate(self.items):
+            options.replace_option_prompt_at_index(index, self._row(item))
 
     def action_edit(self) -> None:
         if not self.items:
@@ -434,12 +477,20 @@ class ResultScreen(ModalScreen[None]):
         options.replace_option_prompt_at_index(index, self._row(self.items[index]))
 
     def action_done(self) -> None:
-        self.app.exit(self.report, return_code=self.report.return_code)
+        report: Report = self.report
+        if self.session is not None:
+            s = self.session
+            report = HunkSessionReport(
+                s.taken, s.undone, tuple(s.resolved), tuple(s.left), before=self.report
+            )
+        self.app.exit(report, return_code=report.return_code)
 
 
-def run_bump(plan: BumpPlan, apply: Apply, root: Path) -> Report:
+def run_bump(
+    plan: BumpPlan, apply: Apply, root: Path, deployment: Deployment | None = None
+) -> Report:
     """Open the bump screen; the report of the choice made (cancel if the app was quit)."""
-    app = BumpApp(plan, apply=apply, root=root)
+    app = BumpApp(plan, apply=apply, root=root, deployment=deployment)
     app.run()
     if app.error is not None:
         raise app.error

@@ -232,3 +232,20 @@ def _merged_lines(texts: list[Text], conflicts: list[Conflict], added: set[int])
         line.append_text(body)
         out.append(line)
     return out
+
+
+def content_lines(data: bytes, path: str, *, highlight_now: bool = True) -> list[Text]:
+    """A file's own content as numbered lines, conflict sides coloured (the hunk preview)."""
+    content = _decode(data)[:MAX_LINES]
+    conflicts = [c for c in conflicts_in(data) if c.start < MAX_LINES]
+    code = [_clean(line) for line in content]
+    texts = highlight(code, path) if highlight_now else [Text(c) for c in code]
+    return _merged_lines(texts, conflicts, set())
+
+
+def side_lines(lines: list[bytes], style: Style) -> list[Text]:
+    """One side of a conflict hunk, on its side's background."""
+    return [
+        Text("  ").append(_clean(line.decode("utf-8", "replace").rstrip("\r\n")), style)
+        for line in lines[:MAX_LINES]
+    ]

@@ -1,0 +1,376 @@
+"""Hunk by hunk: take a side of the conflicts left by the bump in progress.
+
+For a conflicted overlay file, each conflict hunk (``core/hunks.py``) is
+settled by taking the overlay's side, upstream's, or both, without writing
+new text.  When no hunk is left the file is resolved as ``resolve PATH``
+does (its base becomes the bump's target, its index stages are cleared),
+unless the maintainer asked to leave that to them (``record=False``).
+
+Safety (DESIGN §7): only files the bump left in conflict are written, and
+only files its journal backed up, so ``abort`` still gives back the state
+before the bump byte for byte.  Each choice is journaled (the file's bytes
+before it and its base entry) before the file is written, atomically, so
+:func:`undo_last` can put it back exactly; a file that still holds a hunk is
+never recorded as resolved (``resolve`` refuses files with markers).
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from overlay_merge.core.basefile import write_base_file
+from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.gitstore import MODE_LINK, merge_file, open_deployment
+from overlay_merge.core.hunks import (
+    OURS,
+    THEIRS,
+    Hunk,
+    MarkedFile,
+    Take,
+    cosmetic_change,
+    parse,
+    with_bases,
+)
+from overlay_merge.core.journal import (
+    DONE,
+    MERGED,
+    HunkChoice,
+    Journal,
+    load_journal,
+    unfinished,
+)
+from overlay_merge.core.markers import WIDE_MARKER_SIZE, narrow_markers
+from overlay_merge.core.overlay import safe_overlay_path
+from overlay_merge.core.resolve import resolve
+
+# Where a hunk's base text comes from.
+BASE_IN_MARKERS = "markers"  # the file's own ||||||| section (zdiff3, diff3)
+BASE_RECOMPUTED = "recomputed"  # two-way markers: the same merge run with base sections
+BASE_REGION = "region"  # as above, the base of a larger stretch (git split or joined hunks)
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The three versions the bump merged for one file: (bytes, git mode), None if absent."""
+
+    base: tuple[bytes, int] | None
+    ours: tuple[bytes, int]
+    theirs: tuple[bytes, int] | None
+    base_commit: str | None
+
+    def tails(self) -> dict[str, bytes]:
+        """Each side's unterminated last line, if its file has one (see ``Hunk.taken``)."""
+        found = {}
+        for name, side in ((OURS, self.ours), (THEIRS, self.theirs)):
+            if side is not None and side[0] and not side[0].endswith(b"\n"):
+                found[name] = side[0].rsplit(b"\n", 1)[-1]
+        return found
+
+
+@dataclass(frozen=True)
+class HunkView:
+    """One hunk as the maintainer sees it: its sides, its base, and whether a side is cosmetic.
+
+    ``ours_change`` / ``theirs_change`` are :func:`cosmetic_change` of that
+    side against the base (``whitespace``, ``quotes``...), None for a change
+    of substance or when the base is not known exactly.
+    """
+
+    number: int
+    hunk: Hunk
+    base_source: str | None
+    ours_change: str | None
+    theirs_change: str | None
+
+    @property
+    def line(self) -> int:
+        return self.hunk.line
+
+
+@dataclass(frozen=True)
+class ConflictFile:
+    """A file of the bump in progress as it is now, with its hunks (possibly none)."""
+
+    path: str  # overlay-relative
+    data: bytes | None  # None: absent (deleted by the maintainer)
+    marked: MarkedFile
+    hunks: tuple[HunkView, ...]
+    note: str  # why the file has no hunks to take ("binary", ...), or ""
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    """What one choice did to one file."""
+
+    path: str
+    take: str
+    taken: tuple[int, ...]  # hunk numbers, as numbered before the choice
+    left: tuple[HunkView, ...]  # the hunks left, numbered anew
+    recorded: str | None  # the base recorded (the file is resolved), or None
+    not_recorded: str  # why a file without hunks was not recorded ("" if it was, or has hunks)
+    refused: bool = False  # resolve refused it: marker lines that form no whole hunk are left
+
+    @property
+    def settled(self) -> bool:
+        """No hunk left, and resolved unless the maintainer asked not to record it."""
+        return not self.left and not self.refused
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """The choice undone: the file is back as it was before it."""
+
+    path: str
+    take: str
+    hunks: tuple[int, ...]
+    unrecorded: bool  # the choice had resolved the file; it is in conflict again
+
+
+def _journal(deployment: Deployment, *, done_ok: bool = False) -> Journal:
+    """The journal of a bump stopped for conflicts; a fixable error otherwise.
+
+    *done_ok*: a bump whose conflicts are all resolved will do (undo).
+    """
+    journal = load_journal(open_deployment(deployment.layout.root).git_dir)
+    if journal is not None and journal.phase == DONE and done_ok:
+        return journal
+    if journal is None or journal.phase == DONE:
+        raise OverlayMergeError(
+            "no bump in progress, so no conflict to take sides in",
+            "`overlay-merge status` shows where the overlay stands",
+        )
+    if journal.phase != MERGED:
+        raise unfinished(journal)
+    return journal
+
+
+def conflict_paths(deployment: Deployment, *, done_ok: bool = False) -> list[str]:
+    """The overlay paths still in conflict in the bump in progress.
+
+    Raises when no bump is in progress; with *done_ok*, a bump whose last
+    conflict was just resolved gives ``[]``.
+    """
+    return list(_journal(deployment, done_ok=done_ok).conflicts)
+
+
+def _overlay_relative(deployment: Deployment, path: str) -> str:
+    prefix = deployment.layout.overlay + "/"
+    path = path.removeprefix("./")
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def _covered(deployment: Deployment, journal: Journal, path: str) -> Path:
+    """The file to write for *path*, refusing anything the journal does not back up."""
+    layout = deployment.layout
+    if path not in journal.conflicts:
+        raise OverlayMergeError(
+            f"{path}: not a conflict of the bump in progress "
+            f"(left: {', '.join(journal.conflicts) or 'none'})",
+            "name a path as `overlay-merge status` lists it",
+        )
+    if f"{layout.overlay}/{path}" not in journal.files:
+        # abort could not give this file back: never write it.
+        raise OverlayMergeError(
+            f"{layout.overlay}/{path}: not backed up by the bump's journal; refusing to write it",
+            "edit it by hand, or `overlay-merge abort`",
+        )
+    return safe_overlay_path(layout, path)
+
+
+def _read(full: Path) -> bytes | None:
+    """A regular file's bytes; None when absent or not a regular file (a symlink is not text)."""
+    try:
+        mode = full.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    return full.read_bytes() if stat.S_ISREG(mode) else None
+
+
+def file_sides(deployment: Deployment, journal: Journal, path: str) -> Sides:
+    """Base, overlay and upstream versions the bump merged for conflict *path*.
+
+    The overlay's is the journal's backup of the file before the bump (under
+    its old path for a rename); the base is upstream at the file's recorded
+    base (a conflict keeps its base until resolved); upstream's is the
+    target's.
+    """
+    layout = deployment.layout
+    old = next((o for o, n in journal.renames.items() if n == path), path)
+    backup = journal.files.get(f"{layout.overlay}/{old}")
+    if backup is None or backup.backup is None:
+        raise OverlayMergeError(f"{layout.overlay}/{old}: the bump's journal has no backup of it")
+    ours = (journal.read_backup(backup.backup), backup.mode)
+    base_commit = deployment.bases().get(path)
+    base = deployment.upstream.read(base_commit, old) if base_commit else None
+    theirs = deployment.upstream.read(journal.target, path)
+    return Sides(base, ours, theirs, base_commit)
+
+
+def _reference(sides: Sides) -> MarkedFile | None:
+    """The merge of *sides* with base sections (zdiff3), for files merged with two-way markers."""
+    if sides.base is None or sides.theirs is None:
+        return None
+    labels = ("base", "overlay", "upstream")
+    content, clean = merge_file(
+        sides.base[0],
+        sides.ours[0],
+        sides.theirs[0],
+        labels=labels,
+        style="zdiff3",
+        marker_size=WIDE_MARKER_SIZE,
+    )
+    if content is None or clean:
+        return None
+    encoded = (b"base", b"overlay", b"upstream")
+    return parse(narrow_markers(content, encoded)[0])
+
+
+def hunk_views(marked: MarkedFile, sides: Sides | None) -> tuple[HunkView, ...]:
+    """Every hunk of *marked* with its base and the cosmetic marks of its sides."""
+    hunks = marked.hunks
+    pairs: list[tuple[Hunk, bool]] = [(h, True) for h in hunks]
+    reference = None
+    if sides is not None and any(h.base is None for h in hunks):
+        reference = _reference(sides)
+        if reference is not None:
+            pairs = with_bases(hunks, reference)
+    views = []
+    for number, ((hunk, exact), original) in enumerate(zip(pairs, hunks, strict=True), start=1):
+        if original.base is not None:
+            source: str | None = BASE_IN_MARKERS
+        elif hunk.base is None:
+            source = None
+        else:
+            source = BASE_RECOMPUTED if exact else BASE_REGION
+        # Only an exact base can vouch that a side changed nothing of substance.
+        judged = hunk.base is not None and exact
+        ours = cosmetic_change(hunk.ours, hunk.base or ()) if judged else None
+        theirs = cosmetic_change(hunk.theirs, hunk.base or ()) if judged else None
+        views.append(HunkView(number, hunk, source, ours, theirs))
+    return tuple(views)
+
+
+def load_conflict(deployment: Deployment, path: str) -> ConflictFile:
+    """Conflict *path* of the bump in progress as it is on disk, with its hunks."""
+    journal = _journal(deployment)
+    path = _overlay_relative(deployment, path)
+    full = _covered(deployment, journal, path)
+    return _conflict(deployment, journal, path, _read(full))
+
+
+def _conflict(
+    deployment: Deployment, journal: Journal, path: str, data: bytes | None
+) -> ConflictFile:
+    if data is None:
+        full = deployment.layout.overlay_path / path
+        gone = not full.exists() and not full.is_symlink()
+        note = "deleted: `resolve` drops it" if gone else "a symlink: no hunks"
+        return ConflictFile(path, None, MarkedFile(()), (), note)
+    marked = parse(data)
+    if not marked.hunks:
+        note = "binary or settled: no conflict hunk in it" if b"\0" in data else "no hunk left"
+        return ConflictFile(path, data, marked, (), note)
+    try:
+        sides: Sides | None = file_sides(deployment, journal, path)
+    except OverlayMergeError:
+        sides = None  # no base to show; taking sides still works
+    return ConflictFile(path, data, marked, hunk_views(marked, sides), "")
+
+
+def take_hunks(
+    deployment: Deployment,
+    path: str,
+    numbers: Sequence[int] | None,
+    take: Take,
+    *,
+    record: bool = True,
+) -> TakeResult:
+    """Take *take* for hunks *numbers* (1-based, as numbered now; None: every hunk) of *path*.
+
+    The choice is journaled, then the file written atomically.  With no hunk
+    left and *record*, the file is resolved as ``resolve PATH`` does.
+    """
+    journal = _journal(deployment)
+    path = _overlay_relative(deployment, path)
+    full = _covered(deployment, journal, path)
+    data = _read(full)
+    if data is None:
+        raise OverlayMergeError(f"{deployment.layout.overlay}/{path}: not a regular file here")
+    marked = parse(data)
+    count = len(marked.hunks)
+    wanted = tuple(range(1, count + 1)) if numbers is None else tuple(sorted(set(numbers)))
+    if not count:
+        raise OverlayMergeError(
+            f"{deployment.layout.overlay}/{path}: no conflict hunk in it",
+            f"`overlay-merge resolve {path}` records it once it is as you want it",
+        )
+    wrong = [n for n in wanted if not 1 <= n <= count]
+    if wrong:
+        has = f"{count} (1-{count}, top to bottom)" if count > 1 else "1 (hunk 1)"
+        raise OverlayMergeError(
+            f"{deployment.layout.overlay}/{path}: no hunk {wrong[0]}; it has {has}",
+            f"`overlay-merge resolve {path} --list` shows them",
+        )
+    try:
+        sides: Sides | None = file_sides(deployment, journal, path)
+    except OverlayMergeError:
+        sides = None
+    result = marked.take(wanted, take, sides.tails() if sides else None)
+    # Journal first: the bytes before the choice, then write.
+    bases = deployment.bases()
+    journal.choices.append(
+        HunkChoice(path, list(wanted), take, journal.backup(data), bases.get(path))
+    )
+    journal.save()
+    write_bytes_atomic(full, result.render())
+    recorded, why, refused = None, "", False
+    if not result.hunks and record:
+        try:
+            recorded = resolve(deployment, [path]).target
+        except OverlayMergeError as exc:
+            # Marker lines that form no whole hunk: the file stays in conflict.
+            why, refused = exc.message, True
+    elif not result.hunks:
+        why = "left for you: `overlay-merge resolve` (or `git add`) records it"
+    return TakeResult(path, take, wanted, hunk_views(result, sides), recorded, why, refused)
+
+
+def undo_last(deployment: Deployment) -> UndoResult:
+    """Undo the last hunk choice of the bump in progress: the file's bytes as before it.
+
+    If that choice resolved the file, it is in conflict again: its base entry
+    and its index stages (base, overlay, upstream) come back.
+    """
+    journal = _journal(deployment, done_ok=True)
+    if not journal.choices:
+        raise OverlayMergeError("no hunk choice to undo in the bump in progress")
+    choice = journal.choices[-1]
+    layout = deployment.layout
+    rel = f"{layout.overlay}/{choice.path}"
+    if rel not in journal.files:
+        raise OverlayMergeError(f"{rel}: not backed up by the bump's journal; refusing to write it")
+    full = safe_overlay_path(layout, choice.path)
+    unrecorded = choice.path not in journal.conflicts
+    if unrecorded:
+        bases = deployment.bases()
+        if choice.base is None:
+            bases.pop(choice.path, None)
+        else:
+            bases[choice.path] = choice.base
+        write_base_file(layout.base_file_path, bases)
+        sides = file_sides(deployment, journal, choice.path)  # reads the base just put back
+        ours = (sides.ours[0], sides.ours[1]) if sides.ours[1] != MODE_LINK else None
+        open_deployment(layout.root).register_conflict(rel, sides.base, ours, sides.theirs)
+        journal.conflicts.append(choice.path)
+        journal.phase = MERGED
+    if full.is_symlink():
+        full.unlink()
+    write_bytes_atomic(full, journal.read_backup(choice.backup))
+    journal.choices.pop()
+    journal.save()
+    return UndoResult(choice.path, choice.take, tuple(choice.hunks), unrecorded)

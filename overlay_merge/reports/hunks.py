@@ -1,0 +1,234 @@
+"""Reports of hunk-by-hunk resolution: the hunks of a file, a choice made, a choice undone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from overlay_merge.core.hunks import EQUAL
+from overlay_merge.core.takes import (
+    BASE_IN_MARKERS,
+    BASE_REGION,
+    ConflictFile,
+    HunkView,
+    TakeResult,
+    UndoResult,
+)
+from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, Report, plural, short, to_json
+
+TAKE_NAMES = {
+    "overlay": "the overlay's side",
+    "upstream": "upstream's side",
+    "both": "both sides, overlay first",
+    "both-upstream-first": "both sides, upstream first",
+}
+
+
+def decode(lines: Sequence[bytes]) -> list[str]:
+    """Lines for showing: UTF-8 (undecodable bytes replaced), without their line ends."""
+    return [line.decode("utf-8", "replace").rstrip("\r\n") for line in lines]
+
+
+def change_note(change: str | None, other: str) -> str:
+    """Why choosing *other* loses nothing, for a side whose change is only *change*; or ""."""
+    if change is None:
+        return ""
+    if change == EQUAL:
+        return f"same as the base: taking {other} loses nothing of substance"
+    what = change.replace("quotes", "quote style (' vs \")")
+    return f"only {what} against the base: taking {other} loses nothing of substance"
+
+
+def base_note(view: HunkView) -> str:
+    """Where the base text shown comes from."""
+    if view.hunk.base is None:
+        return "no base (both sides added this text)"
+    if view.base_source == BASE_IN_MARKERS:
+        return "from the markers"
+    if view.base_source == BASE_REGION:
+        return "the base of the surrounding region (two-way markers; recomputed)"
+    return "recomputed from the base commit (two-way markers)"
+
+
+def hunk_json(view: HunkView) -> dict[str, Any]:
+    hunk = view.hunk
+    return {
+        "number": view.number,
+        "line": view.line,
+        "overlay": decode(hunk.ours),
+        "base": None if hunk.base is None else decode(hunk.base),
+        "upstream": decode(hunk.theirs),
+        "base_source": view.base_source,
+        "overlay_change": view.ours_change,
+        "upstream_change": view.theirs_change,
+    }
+
+
+def hunk_text(view: HunkView, base_commit: str | None = None) -> list[str]:
+    """A hunk as text: its line, then each side (and the base) with why it conflicts."""
+    hunk = view.hunk
+    lines = [
+        f"  hunk {view.number}  line {view.line}: overlay {plural(len(hunk.ours), 'line')}, "
+        f"upstream {plural(len(hunk.theirs), 'line')}"
+    ]
+    sections = [
+        ("overlay", hunk.ours, change_note(view.ours_change, "upstream's side")),
+        (
+            f"base {short(base_commit)}" if base_commit else "base",
+            hunk.base,
+            base_note(view),
+        ),
+        ("upstream", hunk.theirs, change_note(view.theirs_change, "the overlay's side")),
+    ]
+    for title, body, note in sections:
+        lines.append(f"    {title}" + (f"  ({note})" if note else ""))
+        lines.extend(f"    | {line}" for line in decode(body or ()))
+    return lines
+
+
+@dataclass(frozen=True)
+class HunkListReport:
+    """``resolve --list``: the conflict hunks of the files named (or of every conflict)."""
+
+    files: tuple[ConflictFile, ...]
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            return to_json(
+                {
+                    "files": [
+                        {
+                            "path": f.path,
+                            "hunks": [hunk_json(v) for v in f.hunks],
+                            "note": f.note,
+                        }
+                        for f in self.files
+                    ],
+                    "hunks_left": sum(len(f.hunks) for f in self.files),
+                }
+            )
+        lines: list[str] = []
+        for f in self.files:
+            if not f.hunks:
+                lines.append(f"{f.path}: {f.note}")
+                continue
+            lines.append(f"{f.path}: {plural(len(f.hunks), 'conflict hunk')}")
+            for view in f.hunks:
+                lines.extend(hunk_text(view))
+        total = sum(len(f.hunks) for f in self.files)
+        lines.append(
+            f"{plural(total, 'hunk')} left; take a side: "
+            "`overlay-merge resolve PATH --hunk N --take overlay|upstream|both|both-upstream-first`"
+        )
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class TakeReport:
+    """``resolve PATH --hunk N --take X`` / ``--all``: exit 1 while hunks are left in the file."""
+
+    result: TakeResult
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK if self.result.settled else EXIT_FOUND
+
+    def render(self, fmt: str) -> str:
+        r = self.result
+        if fmt == "json":
+            return to_json(
+                {
+                    "path": r.path,
+                    "take": r.take,
+                    "taken": list(r.taken),
+                    "hunks_left": [{"number": v.number, "line": v.line} for v in r.left],
+                    "resolved": r.recorded is not None,
+                    "base": r.recorded,
+                    "note": r.not_recorded,
+                }
+            )
+        numbers = ", ".join(str(n) for n in r.taken)
+        hunks = f"{plural(len(r.taken), 'hunk')} ({numbers})"
+        lines = [f"  took {TAKE_NAMES[r.take]} for {hunks} of {r.path}"]
+        if r.left:
+            where = ", ".join(f"{v.number} at line {v.line}" for v in r.left)
+            lines.append(f"{plural(len(r.left), 'hunk')} left in {r.path} (numbered anew): {where}")
+        elif r.recorded is not None:
+            lines.append(f"  resolved  {r.path}  (base {short(r.recorded)})")
+        else:
+            lines.append(f"no hunk left in {r.path}; not recorded: {r.not_recorded}")
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class UndoReport:
+    """``resolve --undo``: the last hunk choice undone."""
+
+    result: UndoResult
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        r = self.result
+        if fmt == "json":
+            return to_json(
+                {
+                    "undone": {"path": r.path, "take": r.take, "hunks": list(r.hunks)},
+                    "back_in_conflict": r.unrecorded,
+                }
+            )
+        again = "; it is in conflict again" if r.unrecorded else ""
+        return f"  undid {r.take} for hunk(s) {', '.join(map(str, r.hunks))} of {r.path}{again}\n"
+
+
+@dataclass(frozen=True)
+class HunkSessionReport:
+    """What was done on the hunk screen (after the bump's own report, if any).
+
+    Exit 1 while conflicts of the bump are left, as after a merge.
+    """
+
+    taken: int
+    undone: int
+    resolved: tuple[str, ...]
+    left: tuple[str, ...]
+    before: Report | None = None  # the merge report, when the screen opened after a merge
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_FOUND if self.left else EXIT_OK
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            document: dict[str, Any] = {
+                "hunk_choices": self.taken,
+                "undone": self.undone,
+                "resolved": list(self.resolved),
+                "conflicts_left": list(self.left),
+            }
+            if self.before is not None:
+                document = {**json.loads(self.before.render("json")), **document}
+            return to_json(document)
+        lines = [self.before.render("text").rstrip("\n")] if self.before is not None else []
+        lines.append(
+            f"hunk by hunk: {plural(self.taken, 'choice')}"
+            + (f", {self.undone} undone" if self.undone else "")
+        )
+        lines += [f"  resolved  {p}" for p in self.resolved]
+        if self.left:
+            lines.append(
+                f"{plural(len(self.left), 'file')} still to resolve: {', '.join(self.left)} "
+                "(`overlay-merge resolve` reopens the screen; `overlay-merge abort` undoes "
+                "the bump)"
+            )
+        else:
+            lines.append("every conflict is resolved; review with `git diff`, then commit")
+        return "\n".join(lines) + "\n"
