@@ -15,25 +15,14 @@ from typing import Any
 import click
 
 from overlay_merge import __version__
-from overlay_merge.cli import interactive
-from overlay_merge.cli.colors import style_diff
-from overlay_merge.core.apply import abort
-from overlay_merge.core.build import build as build_output
-from overlay_merge.core.build import build_dir_argument
-from overlay_merge.core.check import compute_check
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.hunks import TAKES, Take
-from overlay_merge.core.initialize import init_bases
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.resolve import resolve as resolve_files
-from overlay_merge.core.sample import make_sample
 from overlay_merge.core.status import compute_status
-from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks, undo_last
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
-from overlay_merge.reports.build import BuildReport
 from overlay_merge.reports.bump import (
     AbortReport,
     PlanReport,
@@ -41,9 +30,6 @@ from overlay_merge.reports.bump import (
 )
 from overlay_merge.reports.check import FORMATS as CHECK_FORMATS
 from overlay_merge.reports.check import CheckReport
-from overlay_merge.reports.diff import DiffReport
-from overlay_merge.reports.hunks import HunkListReport, TakeReport, UndoReport
-from overlay_merge.reports.init import InitReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report
 from overlay_merge.reports.status import StatusReport
 
@@ -156,6 +142,9 @@ def cli(
 def init(ctx: click.Context, fmt: str, pinned: bool, infer: bool) -> None:
     """Record a base (the pin, or with --infer the closest upstream version's commit)
     for every overlay file that has no entry yet."""
+    from overlay_merge.core.initialize import init_bases  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.reports.init import InitReport  # noqa: PLC0415 - loaded by the commands that use it
+
     deployment = _deployment(ctx)
     result = init_bases(deployment, pinned=pinned, infer=infer)
     _finish(ctx, InitReport(result, deployment.layout.base_file), fmt)
@@ -196,6 +185,8 @@ def check(ctx: click.Context, against: str | None, pinned: bool, fmt: str) -> No
     unrecorded files, orphaned entries or an unfinished bump, 3 when it cannot
     tell (missing commits, not initialized).
     """
+    from overlay_merge.core.check import compute_check  # noqa: PLC0415 - loaded by the commands that use it
+
     if against is not None and pinned:
         raise click.UsageError("--against and --pinned both name what to check against")
     result = compute_check(_deployment(ctx), against=against, pinned=pinned)
@@ -233,6 +224,8 @@ def bump(
     fmt: str,
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
+    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
+
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
@@ -291,6 +284,9 @@ def resolve(
     hunks of one PATH; once none is left the file is resolved (exit 0),
     while some are left exit 1.
     """
+    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.resolve import resolve as resolve_files  # noqa: PLC0415 - loaded by the commands that use it
+
     if undo or list_only or hunks or all_hunks or take:
         _resolve_hunks(ctx, paths, hunks, all_hunks, take, no_record, list_only, undo, fmt)
     deployment = _deployment(ctx)
@@ -312,6 +308,9 @@ def _resolve_hunks(
     fmt: str,
 ) -> None:
     """``resolve --undo``, ``--list`` and ``--hunk/--all --take``: one of them, checked here."""
+    from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks, undo_last  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.reports.hunks import HunkListReport, TakeReport, UndoReport  # noqa: PLC0415 - loaded by the commands that use it
+
     if sum((undo, list_only, bool(hunks or all_hunks or take))) > 1:
         raise click.UsageError("--undo, --list and --hunk/--all --take go one at a time")
     deployment = _deployment(ctx)
@@ -334,6 +333,8 @@ def _resolve_hunks(
 @click.pass_context
 def abort_command(ctx: click.Context, force: bool, fmt: str) -> None:
     """Undo the bump in progress: overlay files, .overlay-base, index and pin as before it."""
+    from overlay_merge.core.apply import abort  # noqa: PLC0415 - loaded by the commands that use it
+
     journal = abort(_deployment(ctx), force=force)
     _finish(ctx, AbortReport(journal), fmt)
 
@@ -347,6 +348,8 @@ def review(ctx: click.Context, rev: str | None) -> None:
     Shows what each overlay file carries, what upstream changed since its base,
     and the merge preview; no choices, nothing is written.
     """
+    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
+
     if not interactive.is_terminal():
         raise OverlayMergeError(
             "review needs a terminal",
@@ -392,6 +395,9 @@ def diff_command(
     fmt: str,
 ) -> None:
     """Show one view of the overlay files (all, or those under PATH...) as unified diffs."""
+    from overlay_merge.cli.colors import style_diff  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.reports.diff import DiffReport  # noqa: PLC0415 - loaded by the commands that use it
+
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
     report = DiffReport.build(plan, select_files(plan, paths), view, stat_only=stat_only)
@@ -420,6 +426,10 @@ def build_command(
     Exit 1 without building when overlay files drifted from the pin (unless
     --allow-drift); exit 3 when one holds conflict markers.
     """
+    from overlay_merge.core.build import build as build_output  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.build import build_dir_argument  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.reports.build import BuildReport  # noqa: PLC0415 - loaded by the commands that use it
+
     options: _Options = ctx.obj
     if directory is not None:
         # Validated like a configured build-dir: inside the deployment, no overlap.
@@ -444,6 +454,9 @@ def demo(ctx: click.Context, directory: Path) -> None:
     In a terminal the bump screen opens on the sample's next upstream commit;
     without one the status and the bump plan are printed and nothing changes.
     """
+    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.sample import make_sample  # noqa: PLC0415 - loaded by the commands that use it
+
     if directory.exists() and any(directory.iterdir()):
         raise OverlayMergeError(
             f"{directory}: exists and is not empty; the demo needs a new folder",

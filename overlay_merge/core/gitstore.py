@@ -231,6 +231,16 @@ class UpstreamRepo:
         except (KeyError, pygit2.GitError):
             raise self._history_missing(older, newer) from None
 
+    def count_between(self, old: str, new: str) -> int:
+        """How many commits *new* has that *old* lacks (counted in C, no walk in Python)."""
+        self.require_commit(old, "needed to count the commits between")
+        self.require_commit(new, "needed to count the commits between")
+        try:
+            ahead, _ = self.repo.ahead_behind(new, old)
+        except (KeyError, pygit2.GitError):
+            raise self._history_missing(old, new) from None
+        return int(ahead)
+
     def commits_between(self, old: str, new: str) -> list[tuple[str, str]]:
         """``(sha, subject)`` of commits reachable from *new* but not *old*, newest first."""
         self.require_commit(old, "needed to list the commits between")

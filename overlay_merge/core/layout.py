@@ -13,6 +13,7 @@ import fnmatch
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
@@ -43,19 +44,20 @@ class Layout:
     build_dir: str = DEFAULTS["build-dir"]
     exclude: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
+    # Cached: the hot paths ask for these once per overlay file.
+    @cached_property
     def upstream_path(self) -> Path:
         return self.root / self.upstream
 
-    @property
+    @cached_property
     def overlay_path(self) -> Path:
         return self.root / self.overlay
 
-    @property
+    @cached_property
     def base_file_path(self) -> Path:
         return self.root / self.base_file
 
-    @property
+    @cached_property
     def build_path(self) -> Path:
         return self.root / self.build_dir
 

@@ -60,7 +60,7 @@ def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusRes
     tracking = upstream.tracked_branch()
     ahead = 0
     if tracking is not None and tracking[1] != pin:
-        ahead = len(upstream.commits_between(pin, tracking[1]))
+        ahead = upstream.count_between(pin, tracking[1])
     return StatusResult(layout.upstream, layout.overlay, pin, files, tracking, ahead, survey.bump)
 
 
