@@ -3,6 +3,9 @@
 Errors are mapped to exit codes in exactly one place, :class:`_Group.invoke`:
 an :class:`OverlayMergeError` (bad input, missing objects, dirty tree) is one
 line on stderr and exit 3; click's usage errors stay exit 2.
+
+Modules only some commands need are imported inside those commands
+(``noqa: PLC0415``): every command pays the start-up of what it loads.
 """
 
 from __future__ import annotations
@@ -142,8 +145,8 @@ def cli(
 def init(ctx: click.Context, fmt: str, pinned: bool, infer: bool) -> None:
     """Record a base (the pin, or with --infer the closest upstream version's commit)
     for every overlay file that has no entry yet."""
-    from overlay_merge.core.initialize import init_bases  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.reports.init import InitReport  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.initialize import init_bases  # noqa: PLC0415
+    from overlay_merge.reports.init import InitReport  # noqa: PLC0415
 
     deployment = _deployment(ctx)
     result = init_bases(deployment, pinned=pinned, infer=infer)
@@ -185,7 +188,7 @@ def check(ctx: click.Context, against: str | None, pinned: bool, fmt: str) -> No
     unrecorded files, orphaned entries or an unfinished bump, 3 when it cannot
     tell (missing commits, not initialized).
     """
-    from overlay_merge.core.check import compute_check  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.check import compute_check  # noqa: PLC0415
 
     if against is not None and pinned:
         raise click.UsageError("--against and --pinned both name what to check against")
@@ -224,7 +227,7 @@ def bump(
     fmt: str,
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
-    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.cli import interactive  # noqa: PLC0415
 
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
@@ -284,8 +287,8 @@ def resolve(
     hunks of one PATH; once none is left the file is resolved (exit 0),
     while some are left exit 1.
     """
-    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.core.resolve import resolve as resolve_files  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.cli import interactive  # noqa: PLC0415
+    from overlay_merge.core.resolve import resolve as resolve_files  # noqa: PLC0415
 
     if undo or list_only or hunks or all_hunks or take:
         _resolve_hunks(ctx, paths, hunks, all_hunks, take, no_record, list_only, undo, fmt)
@@ -308,8 +311,8 @@ def _resolve_hunks(
     fmt: str,
 ) -> None:
     """``resolve --undo``, ``--list`` and ``--hunk/--all --take``: one of them, checked here."""
-    from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks, undo_last  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.reports.hunks import HunkListReport, TakeReport, UndoReport  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks, undo_last  # noqa: PLC0415
+    from overlay_merge.reports.hunks import HunkListReport, TakeReport, UndoReport  # noqa: PLC0415
 
     if sum((undo, list_only, bool(hunks or all_hunks or take))) > 1:
         raise click.UsageError("--undo, --list and --hunk/--all --take go one at a time")
@@ -333,7 +336,7 @@ def _resolve_hunks(
 @click.pass_context
 def abort_command(ctx: click.Context, force: bool, fmt: str) -> None:
     """Undo the bump in progress: overlay files, .overlay-base, index and pin as before it."""
-    from overlay_merge.core.apply import abort  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.apply import abort  # noqa: PLC0415
 
     journal = abort(_deployment(ctx), force=force)
     _finish(ctx, AbortReport(journal), fmt)
@@ -348,7 +351,7 @@ def review(ctx: click.Context, rev: str | None) -> None:
     Shows what each overlay file carries, what upstream changed since its base,
     and the merge preview; no choices, nothing is written.
     """
-    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.cli import interactive  # noqa: PLC0415
 
     if not interactive.is_terminal():
         raise OverlayMergeError(
@@ -395,8 +398,8 @@ def diff_command(
     fmt: str,
 ) -> None:
     """Show one view of the overlay files (all, or those under PATH...) as unified diffs."""
-    from overlay_merge.cli.colors import style_diff  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.reports.diff import DiffReport  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.cli.colors import style_diff  # noqa: PLC0415
+    from overlay_merge.reports.diff import DiffReport  # noqa: PLC0415
 
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
@@ -426,9 +429,9 @@ def build_command(
     Exit 1 without building when overlay files drifted from the pin (unless
     --allow-drift); exit 3 when one holds conflict markers.
     """
-    from overlay_merge.core.build import build as build_output  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.core.build import build_dir_argument  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.reports.build import BuildReport  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.core.build import build as build_output  # noqa: PLC0415
+    from overlay_merge.core.build import build_dir_argument  # noqa: PLC0415
+    from overlay_merge.reports.build import BuildReport  # noqa: PLC0415
 
     options: _Options = ctx.obj
     if directory is not None:
@@ -454,8 +457,8 @@ def demo(ctx: click.Context, directory: Path) -> None:
     In a terminal the bump screen opens on the sample's next upstream commit;
     without one the status and the bump plan are printed and nothing changes.
     """
-    from overlay_merge.cli import interactive  # noqa: PLC0415 - loaded by the commands that use it
-    from overlay_merge.core.sample import make_sample  # noqa: PLC0415 - loaded by the commands that use it
+    from overlay_merge.cli import interactive  # noqa: PLC0415
+    from overlay_merge.core.sample import make_sample  # noqa: PLC0415
 
     if directory.exists() and any(directory.iterdir()):
         raise OverlayMergeError(
