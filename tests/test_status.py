@@ -196,3 +196,19 @@ def test_not_in_a_deployment(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "status")
     assert result.exit_code == 3
     assert "not inside a git repository" in result.output
+
+
+def test_init_prune_drops_orphaned_entries_only(sample: Sample) -> None:
+    overlay = sample.deployment / "extensions" / "skyportal"
+    (overlay / "skyportal" / "enum_types.py").unlink()
+    status = run_cli(sample.deployment, "status")
+    assert "`overlay-merge init --prune` drops their entries" in status.output
+    assert run_cli(sample.deployment, "init").exit_code == 0  # without --prune: kept
+    assert "skyportal/enum_types.py" in (sample.deployment / ".overlay-base").read_text()
+    result = run_cli(sample.deployment, "init", "--prune", "--format", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["pruned"] == ["skyportal/enum_types.py"] and report["written"] is True
+    assert report["kept"] == len(sample.expected) - 1
+    assert "skyportal/enum_types.py" not in (sample.deployment / ".overlay-base").read_text()
+    assert _status(sample)[0] == 0

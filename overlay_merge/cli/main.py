@@ -141,15 +141,16 @@ def cli(
     help="Search the upstream history for each file's closest version and record the "
     "newest commit carrying it (for overlays that never recorded bases).",
 )
+@click.option("--prune", is_flag=True, help="Drop entries whose overlay file is gone.")
 @click.pass_context
-def init(ctx: click.Context, fmt: str, pinned: bool, infer: bool) -> None:
+def init(ctx: click.Context, fmt: str, pinned: bool, infer: bool, prune: bool) -> None:
     """Record a base (the pin, or with --infer the closest upstream version's commit)
     for every overlay file that has no entry yet."""
     from overlay_merge.core.initialize import init_bases  # noqa: PLC0415
     from overlay_merge.reports.init import InitReport  # noqa: PLC0415
 
     deployment = _deployment(ctx)
-    result = init_bases(deployment, pinned=pinned, infer=infer)
+    result = init_bases(deployment, pinned=pinned, infer=infer, prune=prune)
     _finish(ctx, InitReport(result, deployment.layout.base_file), fmt)
 
 

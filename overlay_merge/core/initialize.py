@@ -33,9 +33,12 @@ class InitResult:
     shallow: str | None = None
     """With *infer* on a shallow upstream (older history not searched): the command
     that fetches the rest."""
+    pruned: tuple[str, ...] = ()
 
 
-def init_bases(deployment: Deployment, *, pinned: bool = False, infer: bool = False) -> InitResult:
+def init_bases(
+    deployment: Deployment, *, pinned: bool = False, infer: bool = False, prune: bool = False
+) -> InitResult:
     """Give every overlay file without an entry a base: the pin, or an inferred one.
 
     With *infer*, the base is the newest upstream commit carrying the version
@@ -43,25 +46,29 @@ def init_bases(deployment: Deployment, *, pinned: bool = False, infer: bool = Fa
     Existing entries are kept as they are (their files may be stale: that is
     for ``status`` and ``bump`` to say).  The file is rewritten in sorted order
     when entries were added or it was out of order, and left untouched
-    otherwise, so a second ``init`` writes nothing.
+    otherwise, so a second ``init`` writes nothing.  With *prune*, entries
+    whose overlay file is gone (``orphaned``; excluded paths aside) are dropped.
     """
     layout = deployment.layout
     pin = deployment.pin(pinned=pinned)
     bases = deployment.bases(require_sorted=False)
-    missing = [item.path for item in scan_overlay(layout) if item.path not in bases]
+    present = {item.path for item in scan_overlay(layout)}
+    missing = sorted((p for p in present if p not in bases), key=lambda p: p.encode("utf-8"))
+    pruned = tuple(p for p in bases if prune and p not in present and not layout.is_excluded(p))
     if infer:
         recorded = _inferred(deployment, pin, missing)
     else:
         recorded = [_at_pin(deployment, pin, path) for path in missing]
-    entries = dict(bases)
+    entries = {p: c for p, c in bases.items() if p not in pruned}
     entries.update({r.path: r.base for r in recorded})
     in_order = list(bases) == sorted(bases, key=lambda p: p.encode("utf-8"))
-    rewritten = bool(recorded) or not in_order
+    rewritten = bool(recorded) or bool(pruned) or not in_order
     if rewritten:
         write_base_file(layout.base_file_path, entries)
     upstream = deployment.upstream
     shallow = upstream.fetch_hint() if infer and upstream.is_shallow else None
-    return InitResult(pin, tuple(recorded), len(bases), rewritten, infer, shallow)
+    kept = len(bases) - len(pruned)
+    return InitResult(pin, tuple(recorded), kept, rewritten, infer, shallow, pruned)
 
 
 def _at_pin(deployment: Deployment, pin: str, path: str) -> Recorded:

@@ -91,7 +91,7 @@ def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
         fix = "`overlay-merge init`"
         return Finding(level, "overlay file without base", message, fix, where, None, f)
     message = f"{result.base_file} has an entry for {f.path}, which the overlay no longer has"
-    fix = f"delete that line from {result.base_file}"
+    fix = "`overlay-merge init --prune` drops it"
     title = "base entry without file"
     return Finding(level, title, message, fix, result.base_file, f.base_line, f)
 

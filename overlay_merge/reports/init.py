@@ -66,6 +66,7 @@ class InitReport:
             "inferred": r.infer,
             "history_shallow": r.shallow is not None,
             "recorded": [_entry_json(e) for e in r.recorded],
+            "pruned": list(r.pruned),
         }
 
     def as_text(self) -> str:
@@ -84,10 +85,13 @@ class InitReport:
                 f"recorded base {short(r.pin)} for {n} file{'s' if n != 1 else ''} "
                 f"in {self.base_file}:",
             )
+        elif r.pruned:
+            lines.append(f"{self.base_file}: nothing to record")
         elif r.rewritten:
             lines.append(f"{self.base_file}: entries sorted; nothing to record")
         else:
             lines.append(f"{self.base_file}: every overlay file already has a base")
+        lines += [f"  pruned    {path}  (its overlay file is gone)" for path in r.pruned]
         if r.kept:
             lines.append(f"kept {r.kept} existing entr{'ies' if r.kept != 1 else 'y'}")
         if r.shallow:

@@ -22,7 +22,7 @@ _HINTS = {
     "upstream's changes into them",
     CONFLICT_PENDING: "these still hold conflict markers; fix them, then `overlay-merge resolve`",
     UNRECORDED: "these have no base yet; `overlay-merge init` records the pin as their base",
-    ORPHANED: "their overlay file is gone; delete their lines from {base_file}",
+    ORPHANED: "their overlay file is gone; `overlay-merge init --prune` drops their entries",
 }
 
 
