@@ -33,7 +33,7 @@ from overlay_merge.core.journal import (
     Journal,
     load_journal,
     new_journal,
-    unfinished,
+    require_no_unfinished_bump,
 )
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.overlay import safe_overlay_path
@@ -205,9 +205,7 @@ def _apply(
     layout = deployment.layout
     upstream = deployment.upstream
     repo = open_deployment(layout.root)
-    existing = load_journal(repo.git_dir)
-    if existing is not None and existing.phase != DONE:
-        raise unfinished(existing)
+    require_no_unfinished_bump(repo.git_dir)
     if upstream.head() != plan.pin:
         raise OverlayMergeError(
             f"{layout.upstream}: the pin moved since the plan was made",

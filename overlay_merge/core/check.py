@@ -14,7 +14,6 @@ modes, no content read), and only stale files are read and merged, in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
@@ -23,7 +22,7 @@ from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import OURS_MARK
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
-from overlay_merge.core.plan import CONFLICTING, plan_file, rename_finder
+from overlay_merge.core.plan import CONFLICTING, RenameFinder, plan_file, rename_finder
 from overlay_merge.core.status import (
     CONFLICT_PENDING,
     ORPHANED,
@@ -144,7 +143,7 @@ def _check_file(
     items: dict[str, OverlayFile],
     target: str,
     style: MergeStyle,
-    renames_from: Callable[[str], dict[str, str]],
+    renames_from: RenameFinder,
     base_lines: _LazyBaseLines,
 ) -> FileCheck:
     path = status.path

@@ -143,10 +143,8 @@ def journal_dir(git_dir: Path) -> Path:
 
 def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
     """Start a journal, replacing a finished one; refuse if a bump is unfinished."""
-    existing = load_journal(git_dir)
+    existing = require_no_unfinished_bump(git_dir)
     if existing is not None:
-        if existing.phase != DONE:
-            raise unfinished(existing)
         existing.remove()
     directory = journal_dir(git_dir)
     # Without journal.json whatever is there is a leftover (a bump stopped
@@ -156,6 +154,14 @@ def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
         _clear(directory)
     directory.mkdir(parents=True)
     return Journal(directory, choice, pin, target)
+
+
+def require_no_unfinished_bump(git_dir: Path) -> Journal | None:
+    """The journal of the last bump if it is done, or None; raise if a bump is unfinished."""
+    journal = load_journal(git_dir)
+    if journal is not None and journal.phase != DONE:
+        raise unfinished(journal)
+    return journal
 
 
 def unfinished(journal: Journal) -> OverlayMergeError:

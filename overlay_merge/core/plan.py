@@ -7,7 +7,7 @@ ours = the overlay copy, theirs = upstream T:path.  Nothing is written here;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -15,12 +15,11 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import (
     MODE_LINK,
-    Change,
     MergeStyle,
     merge_file,
     open_deployment,
 )
-from overlay_merge.core.journal import DONE, load_journal, unfinished
+from overlay_merge.core.journal import require_no_unfinished_bump
 from overlay_merge.core.markers import WIDE_MARKER_SIZE, has_conflict_markers, narrow_markers
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import ADDITION, PATCH
@@ -124,25 +123,25 @@ def _short(sha: str) -> str:
     return sha[:7]
 
 
-def _renames(changes: Iterable[Change]) -> dict[str, str]:
-    return {c.old_path: c.path for c in changes if c.status == "R" and c.old_path}
+RenameFinder = Callable[[str, str], "str | None"]
 
 
-def rename_finder(deployment: Deployment, target: str) -> Callable[[str], dict[str, str]]:
-    """A lookup ``base commit -> {old path: new path}`` of upstream's renames up to *target*.
+def rename_finder(deployment: Deployment, target: str) -> RenameFinder:
+    """A lookup ``(base commit, path) -> upstream's new path at *target*, or None``.
 
-    Each distinct base costs one rename-detecting tree diff, run only when a
-    file of that base is gone at *target* (renames are rare, diffs are not cheap).
+    Asked only for files gone at *target*; each distinct base costs one tree
+    diff without rename detection (the files added since it), and each file
+    is compared only with its likely new names.
     """
     upstream = deployment.upstream
-    renames: dict[str, dict[str, str]] = {}
+    added: dict[str, list[str]] = {}
 
-    def renames_from(base: str) -> dict[str, str]:
-        if base not in renames:
-            renames[base] = _renames(upstream.changes(base, target))
-        return renames[base]
+    def renamed_to(base: str, path: str) -> str | None:
+        if base not in added:
+            added[base] = upstream.added_paths(base, target)
+        return upstream.best_rename(base, target, path, added[base])
 
-    return renames_from
+    return renamed_to
 
 
 def plan_bump(
@@ -238,9 +237,7 @@ def _check_preconditions(
     contents: dict[str, bytes],
 ) -> None:
     layout = deployment.layout
-    journal = load_journal(open_deployment(layout.root).git_dir)
-    if journal is not None and journal.phase != DONE:
-        raise unfinished(journal)
+    require_no_unfinished_bump(open_deployment(layout.root).git_dir)
 
     def first(paths: list[str]) -> str:
         more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
@@ -272,7 +269,7 @@ def plan_file(
     base_commit: str,
     target: str,
     style: MergeStyle,
-    renames_from: Callable[[str], dict[str, str]],
+    renames_from: RenameFinder,
     ours_data: bytes | None = None,
 ) -> FilePlan:
     """The §5 outcome of bumping overlay file *item* from *base_commit* to *target*.
@@ -295,7 +292,7 @@ def plan_file(
     kind = PATCH if base is not None else ADDITION
     renamed_to = None
     if base is not None and theirs is None:
-        renamed_to = renames_from(base_commit).get(path)
+        renamed_to = renames_from(base_commit, path)
         if renamed_to is None:
             return FilePlan(path, kind, DELETED_UPSTREAM, base_commit, ours, base)
         theirs = _side(upstream.read(target, renamed_to))
