@@ -16,7 +16,7 @@ from pathlib import Path
 
 from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import (
     MODE_EXEC,
@@ -64,11 +64,6 @@ class ApplyResult:
     nested_skipped: tuple[str, ...] = ()
 
 
-def _first(paths: list[str]) -> str:
-    more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
-    return f"{paths[0]}{more}"
-
-
 def _check_clean(
     deployment: Deployment, repo: DeploymentRepo, target: str, force: bool
 ) -> list[str]:
@@ -84,7 +79,7 @@ def _check_clean(
     unmerged = repo.unmerged_paths()
     if unmerged:
         raise OverlayMergeError(
-            f"{_first(unmerged)}: unmerged in the deployment's index",
+            f"{first_of(unmerged)}: unmerged in the deployment's index",
             "finish that merge (`git add` / `overlay-merge resolve`) or `overlay-merge abort`",
         )
     for lock in (repo.lock_file(), upstream.lock_file()):
@@ -102,14 +97,14 @@ def _check_clean(
     ]
     if dirty and not force:
         raise OverlayMergeError(
-            f"{_first(dirty)}: uncommitted changes",
+            f"{first_of(dirty)}: uncommitted changes",
             "commit or stash your changes and retry, or pass --force (they are backed up "
             "first and `overlay-merge abort` restores them)",
         )
     upstream_dirty = upstream.dirty_files()
     if upstream_dirty and not force:
         raise OverlayMergeError(
-            f"{layout.upstream}/{_first(upstream_dirty)}: uncommitted changes in the upstream "
+            f"{layout.upstream}/{first_of(upstream_dirty)}: uncommitted changes in the upstream "
             "working tree",
             f"commit or stash them (`git -C {layout.upstream} stash`) and retry, or pass "
             "--force (they are backed up first)",
@@ -117,7 +112,8 @@ def _check_clean(
     in_the_way = upstream.untracked_in_the_way(upstream.head(), target)
     if in_the_way and not force:
         raise OverlayMergeError(
-            f"{layout.upstream}/{_first(in_the_way)}: untracked, and the target adds a file there",
+            f"{layout.upstream}/{first_of(in_the_way)}: untracked, and the target adds a file "
+            "there",
             f"move it away (or `git -C {layout.upstream} clean -n` to review), or pass --force "
             "(it is backed up first)",
         )

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import MODE_LINK, SkippedSubmodule, open_deployment
 from overlay_merge.core.layout import Layout
@@ -146,9 +146,8 @@ def _refuse_unfinished(status: StatusResult, layout: Layout) -> None:
         or (f.state == UNRECORDED and has_conflict_markers(read_overlay_bytes(layout, f.path)))
     ]
     if pending:
-        more = f" and {len(pending) - 1} more" if len(pending) > 1 else ""
         raise OverlayMergeError(
-            f"{layout.overlay}/{pending[0]}{more}: conflict markers or an unresolved conflict; "
+            f"{layout.overlay}/{first_of(pending)}: conflict markers or an unresolved conflict; "
             "refusing to build",
             "resolve the conflicts, then `overlay-merge resolve`",
         )

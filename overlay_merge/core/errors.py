@@ -7,6 +7,8 @@ The CLI maps it to exit code 3 in a single place; nothing else is caught.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class OverlayMergeError(Exception):
     """A condition the user can fix: bad input, missing objects, dirty tree."""
@@ -22,3 +24,9 @@ class OverlayMergeError(Exception):
         if self.hint:
             return f"{self.message} (fix: {self.hint})"
         return self.message
+
+
+def first_of(paths: Sequence[str]) -> str:
+    """The first of *paths* for an error message: ``a`` or ``a (and 2 more)``."""
+    more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+    return f"{paths[0]}{more}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.gitstore import (
     MODE_LINK,
     MergeStyle,
@@ -239,21 +239,17 @@ def _check_preconditions(
     layout = deployment.layout
     require_no_unfinished_bump(open_deployment(layout.root).git_dir)
 
-    def first(paths: list[str]) -> str:
-        more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
-        return f"{layout.overlay}/{paths[0]}{more}"
-
     unrecorded = [f.path for f in overlay if f.path not in bases]
     if unrecorded:
         raise OverlayMergeError(
-            f"{first(unrecorded)}: no base in {layout.base_file}",
+            f"{layout.overlay}/{first_of(unrecorded)}: no base in {layout.base_file}",
             "run `overlay-merge init` to record their base, then retry",
         )
     marked = [f.path for f in overlay if has_conflict_markers(contents[f.path])]
     if marked:
         raise OverlayMergeError(
-            f"{first(marked)}: still holds conflict markers, and a file with markers is "
-            "never merged into again",
+            f"{layout.overlay}/{first_of(marked)}: still holds conflict markers, and a file "
+            "with markers is never merged into again",
             "resolve the markers and run `overlay-merge resolve`, or `overlay-merge abort`",
         )
     deployment.require_bases(bases)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.gitstore import open_deployment
 from overlay_merge.core.journal import APPLYING, DONE, MERGED, load_journal, unfinished
 from overlay_merge.core.markers import has_conflict_markers
@@ -62,9 +62,8 @@ def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     ]
     marked = [p for p in present if has_conflict_markers(read_overlay_bytes(layout, p))]
     if marked:
-        more = f" (and {len(marked) - 1} more)" if len(marked) > 1 else ""
         raise OverlayMergeError(
-            f"{layout.overlay}/{marked[0]}{more}: still holds conflict markers",
+            f"{layout.overlay}/{first_of(marked)}: still holds conflict markers",
             "edit the file until no <<<<<<< / >>>>>>> lines are left, then retry",
         )
     bases = deployment.bases()
