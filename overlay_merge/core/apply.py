@@ -198,6 +198,31 @@ def apply_update(
 def _apply(
     deployment: Deployment, plan: BumpPlan, choice: str, force: bool, after_write: WriteHook
 ) -> ApplyResult:
+    journal, writes, removals, nested, skipped = _prepare(deployment, plan, choice, force)
+    try:
+        return _write_all(
+            deployment, plan, choice, journal, writes, removals, nested, skipped, after_write
+        )
+    except OSError as exc:
+        where = os.fsdecode(exc.filename) if exc.filename else "a file"
+        with contextlib.suppress(ValueError):
+            where = Path(where).relative_to(deployment.layout.root).as_posix()
+        raise OverlayMergeError(
+            f"{where}: cannot write ({exc.strerror or exc}); the bump stopped part-way",
+            "fix that (free space, permissions), then run `overlay-merge abort`, which "
+            "restores the state before the bump",
+        ) from None
+
+
+def _prepare(
+    deployment: Deployment, plan: BumpPlan, choice: str, force: bool
+) -> tuple[Journal, dict[str, tuple[bytes, int]], list[str], dict[str, str], list[str]]:
+    """Everything before the first write of a bump, ending with its journal saved.
+
+    Checks every precondition, works out the overlay writes and removals and
+    the nested moves, then backs up what they will change in a new journal.
+    Returns ``(journal, writes, removals, nested moves, nested skipped)``.
+    """
     layout = deployment.layout
     upstream = deployment.upstream
     repo = open_deployment(layout.root)
@@ -257,20 +282,7 @@ def _apply(
         # half-made journal would only make `status` and `abort` say otherwise.
         journal.remove()
         raise
-
-    try:
-        return _write_all(
-            deployment, plan, choice, journal, writes, removals, nested, skipped, after_write
-        )
-    except OSError as exc:
-        where = os.fsdecode(exc.filename) if exc.filename else "a file"
-        with contextlib.suppress(ValueError):
-            where = Path(where).relative_to(layout.root).as_posix()
-        raise OverlayMergeError(
-            f"{where}: cannot write ({exc.strerror or exc}); the bump stopped part-way",
-            "fix that (free space, permissions), then run `overlay-merge abort`, which "
-            "restores the state before the bump",
-        ) from None
+    return journal, writes, removals, nested, skipped
 
 
 def _write_all(
