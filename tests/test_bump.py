@@ -647,3 +647,29 @@ def test_taking_upstream_for_an_addition_upstream_lacks_keeps_the_file(sample: S
     apply_merge(deployment, plan)
     assert _overlay(sample, addition).exists()
     assert addition in _bases(sample)
+
+
+def test_abort_restores_the_overlay_even_when_the_upstream_checkout_fails(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen on a real deployment whose upstream lacked a large blob: the checkout
+    # back to the pin failed, and abort gave nothing back.
+    from overlay_merge.core.errors import OverlayMergeError  # noqa: PLC0415
+    from overlay_merge.core.gitstore import UpstreamRepo  # noqa: PLC0415
+
+    before = _state(sample)
+    assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
+    real_checkout = UpstreamRepo.checkout
+
+    def failing(self: UpstreamRepo, sha: str, ref: str | None = None) -> None:
+        raise OverlayMergeError("skyportal: cannot check out: object not found", "fetch")
+
+    monkeypatch.setattr(UpstreamRepo, "checkout", failing)
+    result = run_cli(sample.deployment, "abort")
+    assert result.exit_code == 3 and "cannot check out" in result.output
+    overlay_now = {k: v for k, v in _state(sample).items() if k.startswith(OVERLAY)}
+    assert overlay_now == {k: v for k, v in before.items() if k.startswith(OVERLAY)}
+    assert (sample.deployment / ".git" / "overlay-merge" / "journal.json").exists()
+    monkeypatch.setattr(UpstreamRepo, "checkout", real_checkout)
+    assert run_cli(sample.deployment, "abort").exit_code == 0
+    assert _state(sample) == before

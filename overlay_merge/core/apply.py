@@ -411,6 +411,15 @@ def abort(deployment: Deployment, *, force: bool = False) -> Journal:
     # journals overlay files and the base file (load_journal has refused
     # absolute and '..' paths already).
     places = [(_restore_place(layout, rel), backup) for rel, backup in journal.files.items()]
+    # The maintainer's files first: they are plain writes under our control,
+    # while a checkout can fail (a missing object, a held lock).  If it does,
+    # the overlay, the base file and the index are already back and the
+    # journal stays, so a second abort finishes the upstream.
+    for full, backup in places:
+        _restore(journal, full, backup)
+    if journal.index is not None:
+        write_bytes_atomic(repo.index_path, journal.read_backup(journal.index))
+        _remove_temp_files(repo.index_path)
     if journal.upstream_head is not None:
         head = journal.upstream_head
         upstream.checkout(head.commit, head.ref)
@@ -418,11 +427,6 @@ def abort(deployment: Deployment, *, force: bool = False) -> Journal:
             upstream.nested(path, head.commit).checkout(nested_head.commit, nested_head.ref)
     for rel, backup in journal.upstream_dirty.items():
         _restore(journal, layout.upstream_path / rel, backup)
-    for full, backup in places:
-        _restore(journal, full, backup)
-    if journal.index is not None:
-        write_bytes_atomic(repo.index_path, journal.read_backup(journal.index))
-        _remove_temp_files(repo.index_path)
     journal.remove()
     return journal
 

@@ -633,7 +633,7 @@ class UpstreamRepo:
             else:
                 self.repo.set_head(commit.id)
         except pygit2.GitError as exc:
-            raise _git_failed(self.display, exc, self.repo.path) from None
+            raise _git_failed(self.display, exc, self.repo.path, self.fetch_hint()) from None
 
     def submodule_paths(self, sha: str) -> list[str]:
         """Paths of the gitlinks that commit *sha*'s ``.gitmodules`` declares."""
@@ -1110,13 +1110,21 @@ def _through_symlink(candidate: Path, git_dir: Path, workdir: Path | None) -> bo
     return True
 
 
-def _git_failed(display: str, exc: Exception, git_dir: str) -> OverlayMergeError:
-    """A libgit2 failure while writing (a lock held by another git, a full disk...)."""
+def _git_failed(
+    display: str, exc: Exception, git_dir: str, fetch_hint: str | None = None
+) -> OverlayMergeError:
+    """A libgit2 failure while writing (a lock held by another git, a missing object...)."""
     lock = Path(git_dir) / "index.lock"
     if lock.exists():
         return OverlayMergeError(
             f"{display}: {lock} exists: another git process is running, or one crashed",
             f"wait for it, or remove {lock} if no git process runs, then retry",
+        )
+    if fetch_hint is not None and "not found" in str(exc):
+        return OverlayMergeError(
+            f"{display}: cannot check out: {exc}",
+            f"{fetch_hint}, then run the command again (`overlay-merge abort` restores "
+            "the state before the bump)",
         )
     return OverlayMergeError(f"{display}: git failed: {exc}", "`overlay-merge abort` restores")
 
