@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import run_cli, tree_digest
 
-from overlay_merge.core.sample import Sample, git
+from overlay_merge.core.sample import Sample, commit_files, git
 
 NESTED_PATCH = "baselayer/app/app_server.py"
 ADDITIONS = {
@@ -212,3 +212,29 @@ def test_init_prune_drops_orphaned_entries_only(sample: Sample) -> None:
     assert report["kept"] == len(sample.expected) - 1
     assert "skyportal/enum_types.py" not in (sample.deployment / ".overlay-base").read_text()
     assert _status(sample)[0] == 0
+
+
+def test_a_repository_inside_the_overlay_is_left_alone(sample: Sample, tmp_path: Path) -> None:
+    # Icare's overlay holds submodules of the deployment (data repositories): their
+    # files are not overlay files, and their .git must not stop every command.
+    data = tmp_path / "grandma_data"
+    data.mkdir()
+    git(data, "init", "-q")
+    commit_files(data, {"catalog.txt": b"M31\n"}, "data")
+    inside = sample.deployment / "extensions" / "skyportal" / "data" / "grandma_data"
+    inside.parent.mkdir(parents=True)
+    git(
+        sample.deployment,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(data),
+        "extensions/skyportal/data/grandma_data",
+    )
+    git(sample.deployment, "commit", "-qm", "a data submodule inside the overlay")
+    code, doc = _status(sample)
+    assert code == 0, doc
+    assert not [f for f in doc["files"] if f["path"].startswith("data/")]
+    assert run_cli(sample.deployment, "bump", "--dry-run").exit_code == 1  # plans as before

@@ -67,7 +67,11 @@ def _scan(
             rel = prefix + entry.name
             # A symlink to a directory is a file for git (and never descended into).
             if entry.is_dir(follow_symlinks=False):
-                _scan(layout, entry.path, rel + "/", found, with_excluded)
+                # A repository of its own inside the overlay (a submodule of the
+                # deployment, like Icare's data repositories) holds no overlay
+                # files: git tracks it as one gitlink, and so it is left alone.
+                if not os.path.lexists(os.path.join(entry.path, ".git")):
+                    _scan(layout, entry.path, rel + "/", found, with_excluded)
                 continue
             excluded = layout.is_excluded(rel)
             if excluded and not with_excluded:
