@@ -9,16 +9,13 @@ the report's exit code.  ``review`` is the same screen without choices.
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -44,7 +41,7 @@ from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, VIEWS
 from overlay_merge.reports.diff import FileDiff, diff_file
 from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report, plural, short
-from overlay_merge.tui.hunks import HunkScreen, Session
+from overlay_merge.tui.hunks import HunkScreen, Session, open_in_editor
 from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
 from overlay_merge.tui.widgets import (
     ConfirmScreen,
@@ -462,17 +459,7 @@ class ResultScreen(ModalScreen[None]):
         options = self.query_one("#to-resolve", OptionList)
         index = options.highlighted or 0
         path = self.items[index].target_path
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        try:
-            with self.app.suspend():
-                subprocess.run(
-                    [*shlex.split(editor), str(self.root / self.plan.overlay / path)], check=False
-                )
-        except SuspendNotSupported:
-            self.notify("cannot open an editor here (no terminal)", severity="warning")
-            return
-        except OSError as exc:
-            self.notify(f"cannot run {editor}: {exc.strerror or exc}", severity="error")
+        if not open_in_editor(self, self.root / self.plan.overlay / path):
             return
         options.replace_option_prompt_at_index(index, self._row(self.items[index]))
 

@@ -14,14 +14,14 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 
 from overlay_merge.core.deployment import Deployment
@@ -60,19 +60,34 @@ GOTO_EDITORS = frozenset({"code", "code-insiders", "codium"})  # -g file:line
 COSMETIC_STYLE = "bold #a6e22e"
 
 
-def editor_command(editor: str, file: Path, line: int) -> list[str]:
+def editor_command(editor: str, file: Path, line: int | None) -> list[str]:
     """The command that opens *file* at *line* in *editor* (a ``$VISUAL`` / ``$EDITOR`` value).
 
     ``+LINE FILE`` for vi, vim, nvim, nano, emacs and micro; ``-g FILE:LINE``
-    for VS Code; the file alone for any other editor.
+    for VS Code; the file alone for any other editor, or when *line* is None.
     """
     words = shlex.split(editor) or ["vi"]
     name = os.path.basename(words[0])
-    if name in PLUS_LINE_EDITORS:
+    if line is not None and name in PLUS_LINE_EDITORS:
         return [*words, f"+{line}", str(file)]
-    if name in GOTO_EDITORS:
+    if line is not None and name in GOTO_EDITORS:
         return [*words, "-g", f"{file}:{line}"]
     return [*words, str(file)]
+
+
+def open_in_editor(screen: Screen[Any], file: Path, line: int | None = None) -> bool:
+    """Suspend the app and run ``$VISUAL``/``$EDITOR`` on *file*; False (and a notice) if not."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        with screen.app.suspend():
+            subprocess.run(editor_command(editor, file, line), check=False)
+    except SuspendNotSupported:
+        screen.notify("cannot open an editor here (no terminal)", severity="warning")
+        return False
+    except OSError as exc:
+        screen.notify(f"cannot run {editor}: {exc.strerror or exc}", severity="error")
+        return False
+    return True
 
 
 @dataclass
@@ -346,16 +361,7 @@ class HunkScreen(ModalScreen[Session]):
             return
         path, item = current
         line = item.hunks[self.hunk_index].line if item is not None and item.hunks else 1
-        full = self.deployment.layout.overlay_path / path
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        try:
-            with self.app.suspend():
-                subprocess.run(editor_command(editor, full, line), check=False)
-        except SuspendNotSupported:
-            self.notify("cannot open an editor here (no terminal)", severity="warning")
-            return
-        except OSError as exc:
-            self.notify(f"cannot run {editor}: {exc.strerror or exc}", severity="error")
+        if not open_in_editor(self, self.deployment.layout.overlay_path / path, line):
             return
         if path in self._open():
             self._after_edit(path)
