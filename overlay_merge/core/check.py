@@ -20,7 +20,7 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.layout import Layout
-from overlay_merge.core.markers import OURS_MARK
+from overlay_merge.core.markers import OURS_LABEL, OURS_MARK
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
 from overlay_merge.core.plan import CONFLICTING, RenameFinder, plan_file, rename_finder
 from overlay_merge.core.status import (
@@ -33,8 +33,6 @@ from overlay_merge.core.status import (
     classify,
     survey_overlay,
 )
-
-OURS_LABEL = b"overlay"  # the bump's label for the overlay side of a conflict
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,11 @@ def _check_file(
     path = status.path
     if status.state == STALE and status.base is not None:
         plan = plan_file(deployment, items[path], status.base, target, style, renames_from)
-        line = _first_line(plan.content, OURS_MARK + b" " + OURS_LABEL) if plan.conflicts else None
+        line = (
+            _first_line(plan.content, OURS_MARK + b" " + OURS_LABEL.encode())
+            if plan.conflicts
+            else None
+        )
         return FileCheck(
             path,
             plan.kind,

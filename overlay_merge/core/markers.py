@@ -13,6 +13,8 @@ OURS_MARK: Final = b"<" * MARKER_SIZE
 BASE_MARK: Final = b"|" * MARKER_SIZE
 SEP_MARK: Final = b"=" * MARKER_SIZE
 THEIRS_MARK: Final = b">" * MARKER_SIZE
+OURS_LABEL: Final = "overlay"
+"""The label a bump gives the overlay side of a conflict (``<<<<<<< overlay``)."""
 
 
 def has_conflict_markers(data: bytes) -> bool:

@@ -20,7 +20,12 @@ from overlay_merge.core.gitstore import (
     open_deployment,
 )
 from overlay_merge.core.journal import require_no_unfinished_bump
-from overlay_merge.core.markers import WIDE_MARKER_SIZE, has_conflict_markers, narrow_markers
+from overlay_merge.core.markers import (
+    OURS_LABEL,
+    WIDE_MARKER_SIZE,
+    has_conflict_markers,
+    narrow_markers,
+)
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import ADDITION, PATCH
 
@@ -308,7 +313,7 @@ def plan_file(
         return plan(UNCHANGED)
     if renamed_to is None and ours == theirs:
         return plan(CONVERGED)
-    labels = (f"base {_short(base_commit)}", "overlay", f"upstream {_short(target)}")
+    labels = (f"base {_short(base_commit)}", OURS_LABEL, f"upstream {_short(target)}")
     content, mode, conflicts = _merge(base, ours, theirs, labels, style)
     if base is None:
         state = ADDED_UPSTREAM
