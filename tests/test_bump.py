@@ -361,8 +361,19 @@ def test_resolve_refuses_markers_then_records_the_target(sample: Sample) -> None
     kinds = {f["path"]: (f["kind"], f["state"]) for f in status["files"]}
     assert kinds["skyportal/handlers/api/legacy.py"] == ("addition", "up-to-date")
     assert kinds["skyportal/handlers/api/instrument.py"] == ("patch", "up-to-date")
-    # Abort still undoes the whole bump, resolutions included.
-    assert run_cli(sample.deployment, "abort").exit_code == 0
+    # The hand-made resolution is work done after the bump: abort refuses to
+    # overwrite it, and --force undoes the whole bump after saving it.
+    # (instrument.py took the overlay side whole: its bytes are the backup's.)
+    resolved = _overlay(sample, "skyportal/initial_setup.py").read_bytes()
+    refused = run_cli(sample.deployment, "abort")
+    assert refused.exit_code == 3
+    assert f"{OVERLAY}/skyportal/initial_setup.py: changed since the bump" in refused.stderr
+    forced = run_cli(sample.deployment, "abort", "--force", "--format", "json")
+    assert forced.exit_code == 0, forced.output
+    report = json.loads(forced.output)
+    assert report["saved"] == [f"{OVERLAY}/skyportal/initial_setup.py"]
+    saved = Path(report["saved_to"]) / OVERLAY / "skyportal/initial_setup.py"
+    assert saved.read_bytes() == resolved
     assert _overlay(sample, "static/img/logo.png").exists()
 
 
@@ -557,7 +568,7 @@ def test_an_untracked_upstream_file_the_target_adds_is_not_overwritten(sample: S
     mine = sample.deployment / "skyportal" / "skyportal" / "handlers" / "api" / "instrument.py"
     mine.write_bytes(b"MY LOCAL WORK\n")  # untracked at s1; s2 adds this path
     refused = run_cli(sample.deployment, "bump", "--choice", "update")
-    assert refused.exit_code == 3 and "untracked, and the target adds a file there" in (
+    assert refused.exit_code == 3 and "untracked, and the target puts a file or folder there" in (
         refused.output
     )
     assert mine.read_bytes() == b"MY LOCAL WORK\n"
@@ -654,22 +665,22 @@ def test_abort_restores_the_overlay_even_when_the_upstream_checkout_fails(
 ) -> None:
     # Seen on a real deployment whose upstream lacked a large blob: the checkout
     # back to the pin failed, and abort gave nothing back.
+    from overlay_merge.core import gitcli  # noqa: PLC0415
     from overlay_merge.core.errors import OverlayMergeError  # noqa: PLC0415
-    from overlay_merge.core.gitstore import UpstreamRepo  # noqa: PLC0415
 
     before = _state(sample)
     assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
-    real_checkout = UpstreamRepo.checkout
+    real_move = gitcli.move_head
 
-    def failing(self: UpstreamRepo, sha: str, ref: str | None = None) -> None:
-        raise OverlayMergeError("skyportal: cannot check out: object not found", "fetch")
+    def failing(*args: object, **kwargs: object) -> None:
+        raise OverlayMergeError("skyportal: git update-ref failed: cannot lock ref", "retry")
 
-    monkeypatch.setattr(UpstreamRepo, "checkout", failing)
+    monkeypatch.setattr(gitcli, "move_head", failing)
     result = run_cli(sample.deployment, "abort")
-    assert result.exit_code == 3 and "cannot check out" in result.output
+    assert result.exit_code == 3 and "cannot lock ref" in result.output
     overlay_now = {k: v for k, v in _state(sample).items() if k.startswith(OVERLAY)}
     assert overlay_now == {k: v for k, v in before.items() if k.startswith(OVERLAY)}
     assert (sample.deployment / ".git" / "overlay-merge" / "journal.json").exists()
-    monkeypatch.setattr(UpstreamRepo, "checkout", real_checkout)
+    monkeypatch.setattr(gitcli, "move_head", real_move)
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert _state(sample) == before

@@ -332,15 +332,19 @@ def _resolve_hunks(
 
 
 @cli.command("abort")
-@click.option("--force", is_flag=True, help="Abort even a bump that was committed since.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Abort even a committed bump, and files changed since the bump "
+    "(saved under .git/overlay-merge/saved/ first).",
+)
 @_FORMAT
 @click.pass_context
 def abort_command(ctx: click.Context, force: bool, fmt: str) -> None:
     """Undo the bump in progress: overlay files, .overlay-base, index and pin as before it."""
-    from overlay_merge.core.apply import abort  # noqa: PLC0415
+    from overlay_merge.core.abort import abort  # noqa: PLC0415
 
-    journal = abort(_deployment(ctx), force=force)
-    _finish(ctx, AbortReport(journal), fmt)
+    _finish(ctx, AbortReport(abort(_deployment(ctx), force=force)), fmt)
 
 
 @cli.command()

@@ -8,13 +8,17 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+def write_bytes_atomic(
+    path: Path, data: bytes, mode: int | None = None, *, tmp_name: str | None = None
+) -> None:
     """Replace *path* with *data* so readers see the old or the new bytes, never half.
 
     The temp file lives beside the target so the final ``os.replace`` is a
     rename within one filesystem.  *mode* (permission bits) defaults to the
     existing file's, else 0o644.  A symlink at *path* is replaced, never
-    written through.
+    written through.  *tmp_name* names the temp file (a bump names its own,
+    so that ``abort`` removes exactly the ones a killed write left, and
+    nothing a user made); a leftover of that name is replaced.
     """
     if mode is None:
         try:
@@ -23,7 +27,13 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None
         except FileNotFoundError:
             mode = 0o644
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if tmp_name is None:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        else:
+            tmp = os.path.join(path.parent, tmp_name)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         raise _naming(exc, path) from None
     try:

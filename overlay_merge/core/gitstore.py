@@ -23,7 +23,9 @@ import pygit2
 from pygit2 import ffi
 from pygit2._libgit2 import lib as _libgit2
 
+from overlay_merge.core import gitcli
 from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.paths import path_problem
 
 MODE_BLOB = 0o100644
@@ -52,6 +54,16 @@ class Change:
     path: str
     old_path: str | None = None
     similarity: int = 100
+
+
+@dataclass(frozen=True)
+class TreeDelta:
+    """One path a checkout between two commits changes: its entry before and after
+    (None where the path holds no file, symlink or gitlink)."""
+
+    path: str
+    old: Entry | None
+    new: Entry | None
 
 
 @dataclass(frozen=True)
@@ -555,50 +567,127 @@ class UpstreamRepo:
 
     # -- the working tree ------------------------------------------------------
 
+    def branch_commit(self, ref: str) -> str | None:
+        """The commit branch *ref* (``refs/heads/x``) points at, or None if it is gone."""
+        try:
+            return str(self.repo.references[ref].peel(pygit2.Commit).id)
+        except (KeyError, pygit2.InvalidSpecError):
+            return None
+
     def head_state(self) -> tuple[str | None, str]:
         """``(symbolic ref or None when detached, commit)`` of HEAD, to restore it exactly."""
         ref = None if self.repo.head_is_detached else self.repo.head.name
         return ref, self.head()
 
     def dirty_files(self) -> list[str]:
-        """Tracked files whose working-tree or index state differs from HEAD.
+        """Tracked files whose working-tree or index state differs from HEAD, as git says.
 
-        Untracked and ignored files are not looked at here (see
-        :meth:`untracked_in_the_way`), which keeps this fast on trees full of
-        build artifacts.  A nested submodule counts through the files modified
-        inside it (``baselayer/app/x.py``), not through its HEAD alone: a
-        submodule checked out elsewhere than its gitlink is how a bump or a
-        manual checkout leaves it, not a user edit.
+        Asked of git itself, which honours skip-worktree entries (a sparse
+        checkout's files outside its set are not "deleted"); untracked and
+        ignored files are :meth:`checkout_obstacles`' business.  A nested
+        submodule counts through the files modified inside it
+        (``baselayer/app/x.py``), not through its HEAD: a submodule checked out
+        elsewhere than its gitlink is how a bump leaves it, not a user edit.
         """
-        dirty: list[str] = []
-        flags = self.repo.status(untracked_files="no", ignored=False)
-        for path, flag in flags.items():
-            if flag == 0:
-                continue
-            if self._is_gitlink(path):
-                nested = self._initialized_nested(path)
-                if nested is not None:
-                    dirty += [f"{path}/{inner}" for inner in nested.dirty_files()]
-                continue
-            dirty.append(path)
+        if self.workdir is None:
+            return []
+        dirty = gitcli.modified_paths(self.workdir, display=self.display)
+        for path in self.submodule_paths(self.head()):
+            nested = self._initialized_nested(path)
+            if nested is not None:
+                dirty += [f"{path}/{inner}" for inner in nested.dirty_files()]
         return sorted(dirty)
 
-    def untracked_in_the_way(self, old: str, new: str) -> list[str]:
-        """Untracked or ignored files at paths that commit *new* adds over *old*.
+    def tree_delta(self, old: str, new: str) -> list[TreeDelta]:
+        """Every path of this repository whose entry differs between commits *old* and *new*.
 
-        A checkout to *new* would overwrite them; the bump refuses (or, with
-        --force, backs them up) instead.
+        Files, symlinks and gitlinks (a nested submodule is one entry here,
+        not its files); no rename detection.  This is exactly what a checkout
+        from *old* to *new* writes, replaces or removes.
+        """
+        diff = self.tree(old).diff_to_tree(
+            self.tree(new), flags=pygit2.enums.DiffOption.INCLUDE_TYPECHANGE
+        )
+        deltas: dict[str, TreeDelta] = {}
+        for delta in diff.deltas:
+            for side in (delta.old_file, delta.new_file):
+                if side.mode == 0 or side.path in deltas:
+                    continue
+                deltas[side.path] = TreeDelta(
+                    side.path,
+                    self._tree_entry(old, side.path),
+                    self._tree_entry(new, side.path),
+                )
+        return sorted(deltas.values(), key=lambda d: d.path)
+
+    def _tree_entry(self, sha: str, path: str) -> Entry | None:
+        """The file, symlink or gitlink entry at *path* of *sha* in this repository only."""
+        try:
+            obj = self.tree(sha)[path]
+        except KeyError:
+            return None
+        if obj.filemode == MODE_TREE:
+            return None
+        return Entry(str(obj.id), int(obj.filemode))
+
+    def checkout_obstacles(self, old: str, new: str) -> list[str]:
+        """Untracked or ignored files that a checkout from *old* to *new* would destroy.
+
+        Git itself overwrites ignored files without a word, and libgit2's
+        forced checkout anything at all; a bump must lose nothing.  Looked
+        at: every path the checkout writes (a file there that *old* does not
+        track), every folder it must create on the way (a file or symlink
+        where the folder goes), and every folder it replaces with a file or
+        submodule (untracked files inside it).  Nested submodules are asked
+        separately, at their own commits.
         """
         root = self.workdir
         if root is None:
             return []
-        found = []
-        for change in self.changes(old, new):
-            if change.status in ("A", "R", "T") and os.path.lexists(root / change.path):
-                tracked_at_old = self.entry(old, change.path) is not None
-                if not tracked_at_old:
-                    found.append(change.path)
+        found: set[str] = set()
+        checked_parents: set[str] = set()
+        for delta in self.tree_delta(old, new):
+            if delta.new is None:
+                continue
+            found.update(self._parent_obstacles(old, delta.path, checked_parents))
+            if delta.old is None:
+                found.update(self._obstacles_at(old, delta.path))
         return sorted(found)
+
+    def _parent_obstacles(self, old: str, path: str, checked: set[str]) -> list[str]:
+        """Files or symlinks, untracked at *old*, where a folder of *path* must be created."""
+        assert self.workdir is not None
+        parts = path.split("/")[:-1]
+        found = []
+        for depth in range(1, len(parts) + 1):
+            parent = "/".join(parts[:depth])
+            if parent in checked:
+                continue
+            checked.add(parent)
+            full = self.workdir / parent
+            if full.is_dir() and not full.is_symlink():
+                continue
+            if os.path.lexists(full) and self._tree_entry(old, parent) is None:
+                found.append(parent)
+        return found
+
+    def _obstacles_at(self, old: str, path: str) -> list[str]:
+        """What is at *path* (not tracked at *old*) that writing *path* would destroy."""
+        assert self.workdir is not None
+        full = self.workdir / path
+        if not os.path.lexists(full):
+            return []
+        if not full.is_dir() or full.is_symlink():
+            return [path]
+        # A folder where the new commit puts a file: git empties it of the
+        # files *old* tracks; anything else inside is lost with it.
+        inside = []
+        for folder, dirs, files in os.walk(full):
+            for name in [*files, *(d for d in dirs if os.path.islink(os.path.join(folder, d)))]:
+                rel = Path(folder, name).relative_to(self.workdir).as_posix()
+                if self.entry(old, rel) is None:
+                    inside.append(rel)
+        return inside
 
     def _is_gitlink(self, path: str) -> bool:
         try:
@@ -618,22 +707,52 @@ class UpstreamRepo:
         lock = Path(self.repo.path) / "index.lock"
         return lock if lock.exists() else None
 
-    def checkout(self, sha: str, ref: str | None = None) -> None:
-        """Check the working tree out at commit *sha*; HEAD to *ref* or detached.
+    def checkout(self, sha: str, ref: str | None = None, *, force: bool = False) -> None:
+        """Move the working tree to commit *sha*, HEAD to branch *ref* or detached, with git.
 
-        FORCE is safe here: callers check beforehand that the tree is clean
-        and that no untracked file is in the way (or back them up).
+        git does it, not libgit2: it honours sparse checkouts, fetches a
+        partial clone's missing blobs, runs filters and LFS as configured,
+        and without *force* refuses before writing anything if a file would
+        be lost (the bump's pre-flight has made sure none is).
         """
-        commit = self.repo[sha]
-        force = pygit2.enums.CheckoutStrategy.FORCE
-        try:
-            self.repo.checkout_tree(commit, strategy=force)  # type: ignore[no-untyped-call]
-            if ref is not None:
-                self.repo.set_head(ref)
-            else:
-                self.repo.set_head(commit.id)
-        except pygit2.GitError as exc:
-            raise _git_failed(self.display, exc, self.repo.path, self.fetch_hint()) from None
+        if self.workdir is None:
+            raise OverlayMergeError(f"{self.display}: has no working tree", INIT_HINT)
+        gitcli.checkout(self.workdir, sha, ref, force=force, display=self.display)
+
+    # -- objects a checkout or merge needs -------------------------------------
+
+    def has_object(self, oid: str) -> bool:
+        """True if blob (or any object) *oid* is in this repository's object store."""
+        return pygit2.Oid(hex=oid) in self.repo.odb
+
+    def promisor_remote(self) -> str | None:
+        """The remote a partial clone fetches its missing objects from, or None."""
+        config = self.repo.config
+        for remote in self.repo.remotes:
+            key = f"remote.{remote.name}.promisor"
+            if key in config and config.get_bool(key):
+                return str(remote.name)
+        if "extensions.partialclone" in config:
+            return str(config["extensions.partialclone"])
+        return None
+
+    def ensure_objects(self, oids: Sequence[str], why: str) -> None:
+        """Make sure every object of *oids* is here: fetch the missing ones through git
+        for a partial clone, else raise one clear error naming what *why* needs them."""
+        missing = sorted({oid for oid in oids if not self.has_object(oid)})
+        if not missing:
+            return
+        remote = self.promisor_remote()
+        if remote is not None and self.workdir is not None:
+            gitcli.fetch_blobs(self.workdir, remote, missing, display=self.display)
+            missing = [oid for oid in missing if not self.has_object(oid)]
+            if not missing:
+                return
+        raise OverlayMergeError(
+            f"{self.display}: {len(missing)} object(s) {why} are missing from the object "
+            f"store (e.g. blob {_short(missing[0])})",
+            self.fetch_hint(),
+        )
 
     def submodule_paths(self, sha: str) -> list[str]:
         """Paths of the gitlinks that commit *sha*'s ``.gitmodules`` declares."""
@@ -1017,7 +1136,41 @@ class DeploymentRepo:
 
         index = self.repo.index
         index.read()
-        index.add_conflict(entry(base), entry(ours), entry(theirs))
+        stages = entry(base), entry(ours), entry(theirs)
+        # libgit2's add_conflict does not invalidate the cached tree of the
+        # path's folders, so for a path the index never had (a renamed file)
+        # git would trust the stale cache: `git status` then lists untouched
+        # files as new and hides the unmerged one.  Adding a stage-0 entry
+        # first invalidates them; add_conflict then replaces it.
+        first = next(e for e in stages if e is not None)
+        index.add(first)
+        index.add_conflict(*stages)
+        self._write_index(index)
+
+    def restore_index_entries(self, backup: Path, paths: Sequence[str]) -> None:
+        """Put the entries of *paths* back as the index file *backup* has them.
+
+        Every other entry stays as it is now: what was staged or committed
+        after the backup was taken is kept.  When no other entry changed
+        since, the backup's bytes come back whole (the index exactly as it was).
+        """
+        saved = pygit2.Index(os.fspath(backup))
+        index = self.repo.index
+        index.read()
+        if _entries_outside(saved, paths) == _entries_outside(index, paths):
+            write_bytes_atomic(self.index_path, backup.read_bytes())
+            return
+        saved_conflicts = saved.conflicts
+        for path in paths:
+            if index.conflicts is not None and path in index.conflicts:
+                del index.conflicts[path]
+            if path in index:
+                index.remove(path)
+            if saved_conflicts is not None and path in saved_conflicts:
+                index.add(next(e for e in saved_conflicts[path] if e is not None))
+                index.add_conflict(*saved_conflicts[path])
+            elif path in saved:
+                index.add(saved[path])
         self._write_index(index)
 
     def clear_conflict(self, path: str) -> None:
@@ -1036,6 +1189,15 @@ class DeploymentRepo:
             if obj is not None and obj.filemode not in (MODE_TREE, MODE_GITLINK):
                 index.add(pygit2.IndexEntry(path, obj.id, obj.filemode))
         self._write_index(index)
+
+
+def _entries_outside(index: pygit2.Index, paths: Sequence[str]) -> set[tuple[str, str, int]]:
+    """Every entry of *index* (conflict stages included) whose path is not in *paths*."""
+    skip = set(paths)
+    found = {(e.path, str(e.id), e.mode) for e in index if e.path not in skip}
+    for stages in index.conflicts or ():
+        found |= {(f"{e.path}:conflict", str(e.id), e.mode) for e in stages if e is not None}
+    return {item for item in found if item[0].removesuffix(":conflict") not in skip}
 
 
 def open_deployment(root: Path) -> DeploymentRepo:

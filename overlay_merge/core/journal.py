@@ -16,9 +16,11 @@ left; ``abort`` still undoes it until the next bump replaces the journal).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ MERGED = "merged"
 DONE = "done"
 _BACKUP_NAME = re.compile(r"[0-9]{6}")
 _SHA = re.compile(r"[0-9a-f]{40}")
+_TOKEN = re.compile(r"(?:[0-9a-f]{8})?")
 _MODES = (0o100644, 0o100755, 0o120000)
 
 
@@ -87,6 +90,15 @@ class Journal:
     conflicts: list[str] = field(default_factory=list)  # overlay paths left to resolve
     renames: dict[str, str] = field(default_factory=dict)  # old -> new overlay path
     choices: list[HunkChoice] = field(default_factory=list)  # hunk by hunk, oldest first
+    # Names this bump's temp files (``.<name>.om-<token>.tmp``): abort removes
+    # those a killed write left, and no file of anyone else's.
+    token: str = field(default_factory=lambda: secrets.token_hex(4))
+    # Deployment-relative path -> digests of what overlay-merge left there
+    # (None: removed), oldest first.  abort restores a file only while it
+    # holds one of them or its backup: anything else is work done after the
+    # bump.  Every one is kept, not only the last: a write killed after the
+    # journal was saved leaves the one before.
+    left: dict[str, list[str | None]] = field(default_factory=dict)
 
     # -- storage -----------------------------------------------------------------
 
@@ -113,6 +125,16 @@ class Journal:
         write_bytes_atomic(folder / name, data)
         return name
 
+    def temp_name(self, rel: str) -> str:
+        """The temp file name this bump's atomic writes of *rel* use."""
+        return f".{rel.rsplit('/', 1)[-1]}.om-{self.token}.tmp"
+
+    def note_left(self, rel: str, data: bytes | None, mode: int = 0o100644) -> None:
+        """Record that overlay-merge left *data* (None: nothing) at *rel*."""
+        digest = None if data is None else content_digest(data, mode)
+        if digest not in self.left.setdefault(rel, []):
+            self.left[rel].append(digest)
+
     def read_backup(self, name: str) -> bytes:
         return (self.directory / "backups" / name).read_bytes()
 
@@ -126,6 +148,11 @@ class Journal:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         _clear(self.directory)
+
+
+def content_digest(data: bytes, mode: int) -> str:
+    """A short fingerprint of a file's bytes and git mode, to tell later edits apart."""
+    return f"{mode:o}:{hashlib.sha256(data).hexdigest()}"
 
 
 def _clear(directory: Path) -> None:
@@ -219,6 +246,8 @@ def load_journal(git_dir: Path) -> Journal | None:
             renames=dict(document["renames"]),
             # Absent from journals written before hunk-by-hunk choices existed.
             choices=[HunkChoice(**c) for c in document.get("choices", [])],
+            token=document.get("token", ""),
+            left={k: list(v) for k, v in document.get("left", {}).items()},
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise OverlayMergeError(
@@ -257,7 +286,10 @@ def _journal_problem(journal: Journal) -> str | None:
         *journal.renames,
         *journal.renames.values(),
         *(c.path for c in journal.choices),
+        *journal.left,
     ]
+    if not isinstance(journal.token, str) or not _TOKEN.fullmatch(journal.token):
+        return f"temp file token {str(journal.token)[:200]!r} is not one overlay-merge writes"
     for rel in paths:
         problem = path_problem(rel) if isinstance(rel, str) else "not a string"
         if problem:

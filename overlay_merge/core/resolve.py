@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from overlay_merge.core.basefile import write_base_file
+from overlay_merge.core.basefile import format_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
+from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import open_deployment
 from overlay_merge.core.journal import APPLYING, DONE, MERGED, load_journal, unfinished
 from overlay_merge.core.markers import has_conflict_markers
@@ -72,7 +73,14 @@ def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
         bases[path] = journal.target
     for path in dropped:
         bases.pop(path, None)
-    write_base_file(layout.base_file_path, bases)
+    data = format_base_file(bases)
+    # Journal first, so that abort knows these bytes (and the deletions the
+    # maintainer made) for overlay-merge's own, whenever this is stopped.
+    journal.note_left(layout.base_file, data)
+    for path in dropped:
+        journal.note_left(f"{layout.overlay}/{path}", None)
+    journal.save()
+    write_bytes_atomic(layout.base_file_path, data)
     for path in wanted:
         repo.clear_conflict(f"{layout.overlay}/{path}")
     journal.conflicts = [p for p in journal.conflicts if p not in wanted]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from overlay_merge.core.basefile import write_base_file
+from overlay_merge.core.basefile import format_base_file, write_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.fsatomic import write_bytes_atomic
@@ -182,6 +182,14 @@ def _covered(deployment: Deployment, journal: Journal, path: str) -> Path:
     return safe_overlay_path(layout, path)
 
 
+def _mode(full: Path) -> int:
+    """The git mode of the regular file at *full* (hunk takes write regular files)."""
+    try:
+        return 0o100755 if full.stat().st_mode & 0o100 else 0o100644
+    except OSError:
+        return 0o100644
+
+
 def _read(full: Path) -> bytes | None:
     """A regular file's bytes; None when absent or not a regular file (a symlink is not text)."""
     try:
@@ -326,8 +334,10 @@ def take_hunks(
     journal.choices.append(
         HunkChoice(path, list(wanted), take, journal.backup(data), bases.get(path))
     )
+    rendered = result.render()
+    journal.note_left(f"{deployment.layout.overlay}/{path}", rendered, _mode(full))
     journal.save()
-    write_bytes_atomic(full, result.render())
+    write_bytes_atomic(full, rendered)
     recorded, why, refused = None, "", False
     if not result.hunks and record:
         try:
@@ -356,12 +366,17 @@ def undo_last(deployment: Deployment) -> UndoResult:
         raise OverlayMergeError(f"{rel}: not backed up by the bump's journal; refusing to write it")
     full = safe_overlay_path(layout, choice.path)
     unrecorded = choice.path not in journal.conflicts
+    restored = journal.read_backup(choice.backup)
+    journal.note_left(rel, restored, _mode(full))
     if unrecorded:
         bases = deployment.bases()
         if choice.base is None:
             bases.pop(choice.path, None)
         else:
             bases[choice.path] = choice.base
+        journal.note_left(layout.base_file, format_base_file(bases))
+    journal.save()
+    if unrecorded:
         write_base_file(layout.base_file_path, bases)
         sides = file_sides(deployment, journal, choice.path)  # reads the base just put back
         ours = (sides.ours[0], sides.ours[1]) if sides.ours[1] != MODE_LINK else None
@@ -370,7 +385,7 @@ def undo_last(deployment: Deployment) -> UndoResult:
         journal.phase = MERGED
     if full.is_symlink():
         full.unlink()
-    write_bytes_atomic(full, journal.read_backup(choice.backup))
+    write_bytes_atomic(full, restored)
     journal.choices.pop()
     journal.save()
     return UndoResult(choice.path, choice.take, tuple(choice.hunks), unrecorded)

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from overlay_merge.core.abort import AbortResult
 from overlay_merge.core.apply import ApplyResult
-from overlay_merge.core.journal import Journal
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
     BINARY,
@@ -261,19 +261,32 @@ class ResolveReport:
 class AbortReport:
     """What ``abort`` restored."""
 
-    journal: Journal
+    result: AbortResult
 
     @property
     def return_code(self) -> int:
         return EXIT_OK
 
     def render(self, fmt: str) -> str:
-        j = self.journal
+        j = self.result.journal
+        saved_to = self.result.saved_to
         if fmt == "json":
             return to_json(
-                {"aborted": j.target, "restored_pin": j.pin, "restored_files": sorted(j.files)}
+                {
+                    "aborted": j.target,
+                    "restored_pin": j.pin,
+                    "restored_files": sorted(j.files),
+                    "saved": list(self.result.saved),
+                    "saved_to": None if saved_to is None else str(saved_to),
+                }
             )
-        return (
+        text = (
             f"aborted the bump to {short(j.target)}: restored {plural(len(j.files), 'file')}, "
-            f"the index and the pin ({short(j.pin)})\n"
+            f"their index entries and the pin ({short(j.pin)})\n"
         )
+        if saved_to is not None:
+            text += (
+                f"saved {plural(len(self.result.saved), 'file')} changed since the bump "
+                f"to {saved_to}\n"
+            )
+        return text
