@@ -31,7 +31,6 @@ from test_cli import assert_one_line_error
 from test_tui import _bump_app, drive
 
 from overlay_merge.core import abort as abort_module
-from overlay_merge.core import apply as apply_module
 from overlay_merge.core import journal as journal_module
 from overlay_merge.core.apply import apply_update
 from overlay_merge.core.deployment import open_at
