@@ -63,6 +63,11 @@ class _RepoRestore:
     deltas: list[TreeDelta] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # repository-relative
 
+    @property
+    def changed_paths(self) -> list[str]:
+        """:attr:`changed`, deployment-relative."""
+        return [f"{self.prefix}/{p}" for p in self.changed]
+
 
 def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
     """Undo the bump in progress (or the last one) from its journal.
@@ -80,7 +85,10 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
     restores = _upstream_restores(deployment, journal)
     _require_no_git_locks(repo, [r.repo for r in restores])
     changed = [rel for rel, full in places.items() if _changed(journal, rel, full)]
-    changed += _upstream_changed(layout, journal, restores)
+    _find_upstream_changes(restores)
+    # A checkout killed half-way leaves files git was writing: saved, not refused.
+    interrupted = [p for r in restores if r.prefix in journal.moving for p in r.changed_paths]
+    changed += [p for r in restores if r.prefix not in journal.moving for p in r.changed_paths]
     if changed and not force:
         raise OverlayMergeError(
             f"{first_of(changed)}: changed since the bump; abort would overwrite "
@@ -88,6 +96,7 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
             "commit or copy your changes elsewhere and retry, or pass --force (they are "
             "saved under .git/overlay-merge/saved/ first)",
         )
+    changed += interrupted
     saved_to = _save(repo, layout, changed) if changed else None
     # The maintainer's files first: plain writes under our control, while
     # moving the upstream back runs git, which can fail (a lock, a hook).
@@ -258,10 +267,10 @@ def _check_head(restore: _RepoRestore) -> None:
         )
 
 
-def _upstream_changed(layout: Layout, journal: Journal, restores: list[_RepoRestore]) -> list[str]:
-    """Upstream files abort would overwrite that hold neither the pin's nor the target's
-    version (nor the --force backup the bump took): work done after the bump."""
-    found: list[str] = []
+def _find_upstream_changes(restores: list[_RepoRestore]) -> None:
+    """Note, in each restore, the upstream files abort would overwrite that hold
+    neither the pin's nor the target's version: work done after the bump (or a
+    file git's checkout was writing when it was killed)."""
     for restore in restores:
         workdir = restore.repo.workdir
         if workdir is None:
@@ -270,8 +279,6 @@ def _upstream_changed(layout: Layout, journal: Journal, restores: list[_RepoRest
         for delta in _working_deltas(restore.deltas, sparse):
             if not _at_either(workdir / delta.path, delta):
                 restore.changed.append(delta.path)
-        found += [f"{restore.prefix}/{p}" for p in restore.changed]
-    return found
 
 
 def _is_gitlink(entry: Entry | None) -> bool:

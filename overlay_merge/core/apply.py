@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,10 +247,12 @@ def _write_all(
     layout = deployment.layout
     upstream = deployment.upstream
     journal = prepared.journal
-    upstream.checkout(plan.target, force=prepared.force)
+    with _moving(journal, layout.upstream):
+        upstream.checkout(plan.target, force=prepared.force)
     after_write(f"pin:{plan.target}")
     for path, want in prepared.nested.moves.items():
-        upstream.nested(path, plan.target).checkout(want, force=prepared.force)
+        with _moving(journal, f"{layout.upstream}/{path}"):
+            upstream.nested(path, plan.target).checkout(want, force=prepared.force)
         after_write(f"pin:{path}")
     for rel, (data, mode) in prepared.writes.items():
         write_file(layout.root / rel, data, mode, journal.temp_name(rel))
@@ -280,6 +282,16 @@ def _write_all(
         nested_moved=tuple(prepared.nested.moves),
         nested_skipped=prepared.nested.skipped,
     )
+
+
+@contextlib.contextmanager
+def _moving(journal: Journal, repo: str) -> Iterator[None]:
+    """Journal that git is moving *repo* while it does (see ``Journal.moving``)."""
+    journal.moving.append(repo)
+    journal.save()
+    yield
+    journal.moving.remove(repo)
+    journal.save()
 
 
 def _overlay_changes(

@@ -107,9 +107,14 @@ def compute_check(
     renames_from = rename_finder(deployment, target)
     items = {f.path: f for f in survey.overlay}
     base_lines = _LazyBaseLines(layout)
+    statuses = list(classify(deployment, survey, target))
+    # A partial clone fetches the blobs the merges need in one go, not one by one.
+    deployment.upstream.prefetch(
+        [(c, s.path) for s in statuses if s.base is not None for c in (s.base, target)]
+    )
     files = tuple(
         _check_file(deployment, survey, status, items, target, style, renames_from, base_lines)
-        for status in classify(deployment, survey, target)
+        for status in statuses
     )
     return CheckResult(
         layout.upstream,

@@ -73,8 +73,22 @@ def run_git(
             "install git and make sure it is on PATH",
         ) from None
     if done.returncode != 0:
-        raise OverlayMergeError(f"{display}: git {args[0]} failed: {_first_error(done)}", fix)
+        name = _subcommand(args)
+        raise OverlayMergeError(f"{display}: git {name} failed: {_first_error(done)}", fix)
     return done.stdout
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git command *args* runs (``checkout`` of ``-c x=y checkout ...``)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-c":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return "command"
 
 
 def _first_error(done: subprocess.CompletedProcess[bytes]) -> str:
@@ -85,7 +99,11 @@ def _first_error(done: subprocess.CompletedProcess[bytes]) -> str:
             if line.startswith(prefix):
                 return line[len(prefix) :].strip()
     text = [ln for ln in lines if ln and not ln.startswith("hint:")]
-    return text[0] if text else f"exit status {done.returncode}"
+    if text:
+        return text[0]
+    if done.returncode < 0:
+        return f"killed by signal {-done.returncode}"
+    return f"exit status {done.returncode}"
 
 
 def modified_paths(workdir: Path, *, display: str) -> list[str]:

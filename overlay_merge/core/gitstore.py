@@ -312,10 +312,39 @@ class UpstreamRepo:
         owner, obj = found
         if obj.filemode in (MODE_TREE, MODE_GITLINK):
             return None
-        # The tree lookup already gave the blob object: no second lookup by id.
-        blob = obj if isinstance(obj, pygit2.Blob) else owner.repo[obj.id]
+        return owner._blob_data(obj, f"for {path} at {_short(sha)}"), int(obj.filemode)
+
+    def _blob_data(self, obj: pygit2.Object, why: str) -> bytes:
+        """The bytes of blob *obj* met in a tree of this repository.
+
+        A partial clone may lack it: it is fetched through git then (one
+        object; :meth:`prefetch` fetches many in one go beforehand).
+        """
+        try:
+            # The tree lookup already gave the blob object: no second lookup by id.
+            blob = obj if isinstance(obj, pygit2.Blob) else self.repo[obj.id]
+            assert isinstance(blob, pygit2.Blob)
+            return blob.data
+        except KeyError:  # pygit2.NotFoundError is one
+            pass
+        self.ensure_objects([str(obj.id)], why)
+        blob = self.repo[obj.id]
         assert isinstance(blob, pygit2.Blob)
-        return blob.data, int(obj.filemode)
+        return blob.data
+
+    def prefetch(self, wanted: Sequence[tuple[str, str]]) -> None:
+        """Fetch, in one go per repository, the blobs of ``(commit, path)`` pairs a
+        partial clone lacks (nothing to do in a full clone: no git process runs)."""
+        by_owner: dict[int, tuple[UpstreamRepo, list[str]]] = {}
+        for sha, path in wanted:
+            found = self._locate(sha, path)
+            if found is None or found[1].filemode in (MODE_TREE, MODE_GITLINK):
+                continue
+            owner, obj = found
+            by_owner.setdefault(id(owner), (owner, []))[1].append(str(obj.id))
+        for owner, oids in by_owner.values():
+            if owner.promisor_remote() is not None:
+                owner.ensure_objects(oids, "that the merges need")
 
     def _locate(self, sha: str, path: str) -> tuple[UpstreamRepo, pygit2.Object] | None:
         tree = self.tree(sha)
@@ -479,6 +508,9 @@ class UpstreamRepo:
                 continue
             if isinstance(obj, pygit2.Blob):
                 return obj.data
+        if self.promisor_remote() is not None:
+            self.ensure_objects([entry.oid], "needed here")
+            return self.blob(entry)
         raise OverlayMergeError(
             f"{self.display}: blob {_short(entry.oid)} is missing from the object store",
             self.fetch_hint(),
@@ -514,6 +546,11 @@ class UpstreamRepo:
         ``.git``, NUL) is refused instead of naming a place outside the output.
         """
         found = skipped if skipped is not None else []
+        if self.promisor_remote() is not None:
+            # A partial clone (sparse, most likely) lacks blobs: fetch them in one go.
+            tree = self.tree(sha)
+            wanted = [str(e.id) for e in _walk_blobs(tree) if not self.has_object(str(e.id))]
+            self.ensure_objects(wanted, f"to build {_short(sha)}")
         yield from self._iter_tree(self.tree(sha), sha, "", "", found)
 
     def _iter_tree(
@@ -541,7 +578,7 @@ class UpstreamRepo:
             elif obj.filemode == MODE_GITLINK:
                 yield from self._iter_gitlink(f"{prefix}{name}", str(obj.id), sha, outer, skipped)
             elif isinstance(obj, pygit2.Blob):
-                yield TreeFile(path, obj.data, int(obj.filemode))
+                yield TreeFile(path, self._blob_data(obj, f"for {path}"), int(obj.filemode))
 
     def _iter_gitlink(
         self, prefix: str, nested_sha: str, sha: str, outer: str, skipped: list[SkippedSubmodule]
@@ -744,7 +781,16 @@ class UpstreamRepo:
             return
         remote = self.promisor_remote()
         if remote is not None and self.workdir is not None:
-            gitcli.fetch_blobs(self.workdir, remote, missing, display=self.display)
+            try:
+                gitcli.fetch_blobs(self.workdir, remote, missing, display=self.display)
+            except OverlayMergeError as exc:
+                raise OverlayMergeError(
+                    f"{self.display}: {len(missing)} object(s) {why} are missing from the "
+                    f"object store of this partial clone (e.g. blob {_short(missing[0])}), and "
+                    f"fetching them from {remote} failed: {exc.message.split(': ', 2)[-1]}",
+                    f"check that {remote} can be reached (`git -C {self.display} fetch "
+                    f"{remote}`), then retry",
+                ) from None
             missing = [oid for oid in missing if not self.has_object(oid)]
             if not missing:
                 return
@@ -995,6 +1041,15 @@ def _file_entry(obj: pygit2.Object | None) -> Entry | None:
     if obj is None or obj.filemode in (MODE_TREE, MODE_GITLINK):
         return None
     return Entry(str(obj.id), int(obj.filemode))
+
+
+def _walk_blobs(tree: pygit2.Tree) -> Iterator[pygit2.Object]:
+    """Every blob entry of *tree* and its subtrees (gitlinks not followed)."""
+    for obj in tree:
+        if isinstance(obj, pygit2.Tree):
+            yield from _walk_blobs(obj)
+        elif obj.filemode not in (MODE_TREE, MODE_GITLINK):
+            yield obj
 
 
 def open_upstream(root: Path, upstream: str) -> UpstreamRepo:

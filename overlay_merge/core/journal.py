@@ -99,6 +99,11 @@ class Journal:
     # bump.  Every one is kept, not only the last: a write killed after the
     # journal was saved leaves the one before.
     left: dict[str, list[str | None]] = field(default_factory=dict)
+    # Upstream repositories (deployment-relative) whose checkout has started
+    # and not finished: git writes files in place, so one killed half-way may
+    # leave a file holding neither version.  abort saves such files, then
+    # restores them, instead of refusing.
+    moving: list[str] = field(default_factory=list)
 
     # -- storage -----------------------------------------------------------------
 
@@ -248,6 +253,7 @@ def load_journal(git_dir: Path) -> Journal | None:
             choices=[HunkChoice(**c) for c in document.get("choices", [])],
             token=document.get("token", ""),
             left={k: list(v) for k, v in document.get("left", {}).items()},
+            moving=list(document.get("moving", [])),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise OverlayMergeError(
@@ -287,6 +293,7 @@ def _journal_problem(journal: Journal) -> str | None:
         *journal.renames.values(),
         *(c.path for c in journal.choices),
         *journal.left,
+        *journal.moving,
     ]
     if not isinstance(journal.token, str) or not _TOKEN.fullmatch(journal.token):
         return f"temp file token {str(journal.token)[:200]!r} is not one overlay-merge writes"

@@ -201,6 +201,7 @@ def plan_bump(
     # Each overlay file is read once: for the marker check and for its merge.
     contents = {f.path: read_overlay_bytes(layout, f.path) for f in overlay}
     _check_preconditions(deployment, overlay, bases, contents)
+    upstream.prefetch([(c, f.path) for f in overlay for c in (bases[f.path], target)])
     renames_from = rename_finder(deployment, target)
     files = tuple(
         plan_file(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from overlay_merge.core import gitcli
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.gitstore import DeploymentRepo, UpstreamRepo
@@ -125,9 +126,17 @@ def ensure_checkout_objects(
         sub = upstream.nested(path, target)
         pairs.append((sub, sub.head(), want))
     for repo, old, new in pairs:
+        # Files outside a sparse checkout are never written: their blobs can
+        # stay on the server (that is what a sparse partial clone is for).
+        sparse = (
+            gitcli.skip_worktree_paths(repo.workdir, display=repo.display)
+            if repo.workdir is not None and repo.promisor_remote() is not None
+            else frozenset()
+        )
         oids = [
             entry.oid
             for delta in repo.tree_delta(old, new)
+            if delta.path not in sparse
             for entry in (delta.old, delta.new)
             if entry is not None and entry.mode != 0o160000
         ]
