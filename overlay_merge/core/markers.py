@@ -41,8 +41,6 @@ BASE_LABEL: Final = "base"
 THEIRS_LABEL: Final = "upstream"
 """The label of upstream's side (``>>>>>>> upstream 9e8f7a6``)."""
 
-# 7 marker characters, then the end of the line or a space and a label.
-_MARKER_LINE: Final = re.compile(rb"^(<{7}|\|{7}|={7}|>{7})(?:\r?$| [^\n]*$)", re.MULTILINE)
 # The marker lines this tool writes itself (labels with an abbreviated commit).
 _TOOL_LINE: Final = re.compile(
     rb"<{7} " + OURS_LABEL.encode() + rb"|\|{7} " + BASE_LABEL.encode() + rb" [0-9a-f]{7,40}"
@@ -80,9 +78,29 @@ def marker_kind(line: bytes) -> bytes | None:
     return head[:1]
 
 
-def _may_hold_markers(data: bytes) -> bool:
-    # Substring searches run at memchr speed: most files stop here.
-    return OURS_MARK in data or SEP_MARK in data or THEIRS_MARK in data or BASE_MARK in data
+_MARKS: Final = (OURS_MARK, BASE_MARK, SEP_MARK, THEIRS_MARK)
+
+
+def _line_starts(data: bytes) -> list[int]:
+    """Offsets of the lines of *data* that are marker lines, in order.
+
+    Substring searches (memchr speed) for each marker, skipping to the next
+    line after a hit that does not start a marker line: a file without
+    marker lines costs four scans, and a ruler line (``# =====...``) one hit.
+    """
+    starts = []
+    for mark in _MARKS:
+        at = data.find(mark)
+        while at >= 0:
+            line_end = data.find(b"\n", at)
+            end = len(data) if line_end < 0 else line_end
+            line_start = data.rfind(b"\n", 0, at) + 1
+            if line_start + MARKER_SIZE <= end and marker_kind(data[line_start:end]):
+                starts.append(line_start)
+            if line_end < 0:
+                break
+            at = data.find(mark, line_end + 1)
+    return sorted(set(starts))
 
 
 @dataclass(frozen=True)
@@ -96,14 +114,14 @@ class MarkerLine:
 
 def marker_lines(data: bytes) -> list[MarkerLine]:
     """Every marker line of *data*, in order, whether content or conflict."""
-    if not _may_hold_markers(data):
-        return []
     found = []
     number, at = 1, 0
-    for match in _MARKER_LINE.finditer(data):
-        number += data.count(b"\n", at, match.start())
-        at = match.start()
-        found.append(MarkerLine(number, match.group(1)[:1], line_body(match.group(0))))
+    for start in _line_starts(data):
+        number += data.count(b"\n", at, start)
+        at = start
+        end = data.find(b"\n", start)
+        body = line_body(data[start : len(data) if end < 0 else end])
+        found.append(MarkerLine(number, body[:1], body))
     return found
 
 
