@@ -25,6 +25,8 @@ from overlay_merge.core.hunks import (
     TAKES,
     WHITESPACE,
     WHITESPACE_AND_QUOTES,
+    Malformed,
+    MalformedError,
     cosmetic_change,
     parse,
     split_lines,
@@ -135,13 +137,19 @@ def test_a_sample_with_every_kind_of_part() -> None:
     )
     assert (second.line, second.base, second.theirs) == (10, None, ())
     assert conflicts_in(data) == [Conflict(1, 3, 5, 7), Conflict(9, None, 11, 12)]
-    taken = marked.take([2], "overlay")
+    # The hunk never closed makes the file malformed: no hunk is taken from it.
+    assert marked.problem == Malformed(14, "conflict marker without its end (>>>>>>>)")
+    with pytest.raises(MalformedError):
+        marked.take([2], "overlay")
+    whole = parse(data.removesuffix(b"<<<<<<< overlay\nnever closed\n"))
+    assert whole.problem is None
+    taken = whole.take([2], "overlay")
     assert [h.line for h in taken.hunks] == [2]
-    assert taken.render() == data.replace(
+    assert taken.render() == whole.render().replace(
         b"<<<<<<< overlay\nours 2\n=======\n>>>>>>> upstream 2\n", b"ours 2\n"
     )
     with pytest.raises(IndexError):
-        marked.take([3], "overlay")
+        whole.take([3], "overlay")
 
 
 # -- the oracle: git merge-file --ours / --theirs / --union ----------------------------------

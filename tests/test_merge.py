@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from overlay_merge.core.gitstore import MODE_BLOB, MODE_EXEC, MODE_LINK, merge_file
-from overlay_merge.core.markers import WIDE_MARKER_SIZE, count_conflicts, narrow_markers
+from overlay_merge.core.hunks import parse
+from overlay_merge.core.markers import WIDE_MARKER_SIZE, OwnLines, narrow_markers
 from overlay_merge.core.plan import Side, _merge
 
 Style = Literal["merge", "diff3", "zdiff3"]
@@ -38,6 +39,13 @@ def lines(*items: str, eol: str = "\n") -> bytes:
 
 
 BASE = lines("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+
+
+def hunk_count(content: bytes) -> int:
+    """The complete hunks of merged *content* (the one marker grammar; none malformed)."""
+    parsed = parse(content)
+    assert parsed.problem is None
+    return len(parsed.hunks)
 
 
 def merge(
@@ -112,7 +120,7 @@ def test_zdiff3_conflict_exact_output_and_labels() -> None:
         "same",  # zdiff3 moves the common suffix out of the conflict
         "d",
     )
-    assert count_conflicts(content, b"overlay", b"upstream def5678") == 1
+    assert hunk_count(content) == 1
 
 
 def test_diff3_keeps_common_lines_inside() -> None:
@@ -154,7 +162,7 @@ def test_two_separate_conflicts_count_two(style: Style) -> None:
     theirs = base.replace(b"\n3\n", b"\ntheirs3\n").replace(b"\n17\n", b"\ntheirs17\n")
     content, clean = merge(base, ours, theirs, style)
     assert not clean and content is not None
-    assert count_conflicts(content, b"overlay", b"upstream def5678") == 2
+    assert hunk_count(content) == 2
     assert content.count(b"\n" + THEIRS_END + b"\n") == 2
     assert content.count(b"\n" + BASE_MARK + b"\n") == (0 if style == "merge" else 2)
     assert policy(text(base), text(ours), text(theirs), style) == (content, MODE_BLOB, 2)
@@ -182,7 +190,7 @@ def test_crlf_is_kept() -> None:
         eol="\r\n",
     )
     assert b"\n" not in content.replace(b"\r\n", b"")  # markers get CRLF too
-    assert count_conflicts(content, b"overlay", b"upstream def5678") == 1
+    assert hunk_count(content) == 1
 
 
 def test_missing_final_newline_is_kept() -> None:
@@ -280,7 +288,7 @@ def test_large_file_merges() -> None:
     ours_l[123_456], theirs_l[123_456] = b"O\n", b"T\n"  # one real conflict
     content, clean = merge(base, b"".join(ours_l), b"".join(theirs_l))
     assert not clean and content is not None
-    assert count_conflicts(content, b"overlay", b"upstream def5678") == 1
+    assert hunk_count(content) == 1
     result = content.splitlines()
     assert sum(ln.startswith(b"ours ") for ln in result) == 250
     assert sum(ln.startswith(b"theirs ") for ln in result) == 250
@@ -294,7 +302,7 @@ def test_non_ascii_labels() -> None:
     assert "<<<<<<< überlay ✓\n".encode() in content
     assert "||||||| base été\n".encode() in content
     assert ">>>>>>> 上流 def5678\n".encode() in content
-    assert count_conflicts(content, "überlay ✓".encode(), "上流 def5678".encode()) == 1
+    assert hunk_count(content) == 1
     assert _merge(text(lines("a")), text(lines("b")), text(lines("c")), labels, "zdiff3") == (
         content,
         MODE_BLOB,
@@ -380,7 +388,13 @@ def test_merge_matches_git_merge_file(
     assert content == expected
     assert clean == (conflicts == 0)
     if conflicts:
-        assert count_conflicts(content, ENCODED[1], ENCODED[2]) == conflicts
+        # The one grammar, with the sides' own lines as content: git's hunks, or
+        # (a side's own ======= inside a hunk) refused as ambiguous, never wrong hunks.
+        parsed = parse(content, OwnLines.of(base, ours, theirs))
+        if parsed.problem is None:
+            assert len(parsed.hunks) == conflicts
+        else:
+            assert "cannot be told from the file's own" in parsed.problem.what
     # The bump's policy gives git's answer too.
     sides = None if base is None else text(base)
     assert policy(sides, text(ours), text(theirs), style) == (expected, MODE_BLOB, conflicts)
@@ -445,7 +459,8 @@ def test_conflicts_contain_both_sides_changed_lines(
     for changed in [ln for ln in ours + theirs if ln.startswith((b"ours ", b"theirs "))]:
         assert changed in result
     if not clean:
-        assert count_conflicts(content, ENCODED[1], ENCODED[2]) >= 1
+        # In conflict by the one grammar (the base's own ======= lines are content).
+        assert parse(content, OwnLines.of(base, b"".join(ours), b"".join(theirs))).in_conflict
 
 
 # -- _merge: the per-file policy ---------------------------------------------------------

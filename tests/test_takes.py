@@ -273,9 +273,17 @@ def test_markers_that_form_no_hunk_keep_the_file_in_conflict(
     _merge(sample, multi)
     path = _file(sample)
     # A stray start and end marker with no separator: no hunk, but markers.
-    path.write_bytes(path.read_bytes() + b"<<<<<<< overlay\nstray\n>>>>>>> upstream 1\n")
+    data = path.read_bytes() + b"<<<<<<< overlay\nstray\n>>>>>>> upstream 1\n"
+    path.write_bytes(data)
+    stray = data.count(b"\n") - 2
     result = run_cli(sample.deployment, "resolve", PATH, "--all", "--take", "upstream")
-    assert result.exit_code == 1 and "still holds conflict markers" in result.output
+    # Refused before any side is taken: the file is not half spliced.
+    assert result.exit_code == 3, result.output
+    assert (
+        f"{PATH}:{stray}: conflict marker without its separator (=======); fix by hand"
+        in result.output
+    )
+    assert path.read_bytes() == data
     assert _bases(sample)[PATH] == multi.base and PATH in _unmerged(sample)
 
 

@@ -33,9 +33,9 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import MODE_LINK, SkippedSubmodule, open_deployment
-from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
+from overlay_merge.core.ownlines import own_lines
 from overlay_merge.core.status import (
     CONFLICT_PENDING,
     STALE,
@@ -101,7 +101,7 @@ def build(
     started = time.monotonic()
     layout = deployment.layout
     status = compute_status(deployment, pinned=pinned)
-    _refuse_unfinished(status, layout)
+    _refuse_unfinished(status, deployment)
     drift = tuple(f for f in status.files if f.state in DRIFT_STATES)
     if drift and not allow_drift:
         return BuildResult(layout.upstream, status.pin, layout.build_dir, built=False, drift=drift)
@@ -131,7 +131,8 @@ def build(
     )
 
 
-def _refuse_unfinished(status: StatusResult, layout: Layout) -> None:
+def _refuse_unfinished(status: StatusResult, deployment: Deployment) -> None:
+    layout = deployment.layout
     if status.bump == "interrupted":
         raise OverlayMergeError(
             "a bump was interrupted while writing the overlay; building now would ship "
@@ -143,7 +144,7 @@ def _refuse_unfinished(status: StatusResult, layout: Layout) -> None:
         f.path
         for f in status.files
         if f.state == CONFLICT_PENDING
-        or (f.state == UNRECORDED and has_conflict_markers(read_overlay_bytes(layout, f.path)))
+        or (f.state == UNRECORDED and _unrecorded_marked(deployment, f.path, status.pin))
     ]
     if pending:
         raise OverlayMergeError(
@@ -151,6 +152,12 @@ def _refuse_unfinished(status: StatusResult, layout: Layout) -> None:
             "refusing to build",
             "resolve the conflicts, then `overlay-merge resolve`",
         )
+
+
+def _unrecorded_marked(deployment: Deployment, path: str, pin: str) -> bool:
+    """True if unrecorded overlay file *path* holds a conflict marker line."""
+    data = read_overlay_bytes(deployment.layout, path)
+    return has_conflict_markers(data, own_lines(deployment, path, base=None, target=pin))
 
 
 def _checked_target(deployment: Deployment) -> Path:

@@ -20,7 +20,7 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.layout import Layout
-from overlay_merge.core.markers import OURS_LABEL, OURS_MARK
+from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
 from overlay_merge.core.plan import CONFLICTING, RenameFinder, plan_file, rename_finder
 from overlay_merge.core.status import (
@@ -31,6 +31,7 @@ from overlay_merge.core.status import (
     FileStatus,
     OverlaySurvey,
     classify,
+    own_lines_at,
     survey_overlay,
 )
 
@@ -152,11 +153,10 @@ def _check_file(
     path = status.path
     if status.state == STALE and status.base is not None:
         plan = plan_file(deployment, items[path], status.base, target, style, renames_from)
-        line = (
-            _first_line(plan.content, OURS_MARK + b" " + OURS_LABEL.encode())
-            if plan.conflicts
-            else None
-        )
+        line = None
+        if plan.conflicts:
+            # The preview's markers, by the grammar ``status`` will judge it with.
+            line = first_marker_line(plan.content, plan.own_lines())
         return FileCheck(
             path,
             plan.kind,
@@ -174,23 +174,14 @@ def _check_file(
             status.kind,
             status.base,
             status.state,
-            first_marker_line=_first_line(data, OURS_MARK + b" ", prefix=True),
+            first_marker_line=first_marker_line(
+                data, own_lines_at(deployment, survey, path, target)
+            ),
             unmerged=path in survey.unmerged,
         )
     if status.state == ORPHANED:
         return FileCheck(path, status.kind, status.base, status.state, base_line=base_lines(path))
     return FileCheck(path, status.kind, status.base, status.state)
-
-
-def _first_line(data: bytes | None, wanted: bytes, *, prefix: bool = False) -> int | None:
-    """The 1-based number of the first line equal to (or, *prefix*, starting with) *wanted*."""
-    if not data:
-        return None
-    for number, raw in enumerate(data.splitlines(), start=1):
-        line = raw.rstrip(b"\r")
-        if line == wanted or (prefix and line.startswith(wanted)):
-            return number
-    return None
 
 
 class _LazyBaseLines:

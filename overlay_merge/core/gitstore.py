@@ -1115,6 +1115,21 @@ class DeploymentRepo:
             )
         return str(obj.id)
 
+    def head_blob(self, path: str) -> bytes | None:
+        """The bytes of file *path* in the deployment's HEAD commit (a symlink: its target).
+
+        None when there is no commit yet, HEAD has no file there, or its blob
+        is not available locally (a partial clone): nothing to read.
+        """
+        try:
+            if self.repo.head_is_unborn:
+                return None
+            obj = self.repo.head.peel(pygit2.Commit).tree[path]
+            blob = obj if isinstance(obj, pygit2.Blob) else self.repo[obj.id]
+        except (KeyError, ValueError, pygit2.GitError):
+            return None
+        return blob.data if isinstance(blob, pygit2.Blob) else None
+
     def _write_index(self, index: pygit2.Index) -> None:
         try:
             index.write()

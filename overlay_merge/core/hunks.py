@@ -12,9 +12,12 @@ A file left by a merge is a sequence of *parts*: text, and conflict hunks::
 
 Everything is bytes and every line keeps its own end (``\\n``, ``\\r\\n``, or
 none for a last line), so :meth:`MarkedFile.render` gives back the parsed
-bytes exactly, for any input.  Markers are git's 7 characters at the start
-of a line, followed by a space and a label or by the end of the line; text
-that does not form a complete hunk stays text.
+bytes exactly, for any input.  Markers follow the one grammar of
+:mod:`overlay_merge.core.markers` (git's 7 characters at the start of a
+line, then the end of the line or a space and a label; the file's own
+marker-like content lines are text).  Marker lines that do not form a
+complete hunk stay text, and the file is *malformed*: no hunk is taken
+from it, since where a hunk ends can no longer be known.
 
 **Hunk numbering** ("conflict N"): hunks are numbered from 1 in file order,
 counting the complete hunks present in the file *now*.  Right after a merge
@@ -28,10 +31,23 @@ Pure bytes logic: no git, no files.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
-from overlay_merge.core.markers import BASE_MARK, OURS_MARK, SEP_MARK, THEIRS_MARK
+from overlay_merge.core.markers import (
+    BASE,
+    BASE_MARK,
+    NO_OWN_LINES,
+    OURS_MARK,
+    SEP,
+    SEP_MARK,
+    START,
+    THEIRS_MARK,
+    MarkerLine,
+    OwnLines,
+    line_body,
+    marker_lines,
+)
 
 Take = Literal["overlay", "upstream", "both", "both-upstream-first"]
 TAKES: Final[tuple[Take, ...]] = ("overlay", "upstream", "both", "both-upstream-first")
@@ -59,19 +75,6 @@ def split_lines(data: bytes) -> list[bytes]:
     if lines[-1]:
         out.append(lines[-1])
     return out
-
-
-def _body(line: bytes) -> bytes:
-    """The line without its end (``\\n`` or ``\\r\\n``)."""
-    if line.endswith(b"\n"):
-        line = line[:-1]
-    return line[:-1] if line.endswith(b"\r") else line
-
-
-def _is_marker(line: bytes, mark: bytes) -> bool:
-    """*mark* alone, or followed by a space and a label (never 8 ``<`` in a row)."""
-    body = _body(line)
-    return body == mark or body.startswith(mark + b" ")
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,34 @@ Part = bytes | Hunk
 
 
 @dataclass(frozen=True)
+class Malformed:
+    """Conflict marker lines that form no complete hunk: where (1-based line) and what is wrong."""
+
+    line: int
+    what: str
+
+
+class MalformedError(ValueError):
+    """Hunks taken from a file whose markers form no complete hunk somewhere."""
+
+
+@dataclass(frozen=True)
 class MarkedFile:
-    """A file as text parts and conflict hunks, in order; ``render()`` gives its bytes back."""
+    """A file as text parts and conflict hunks, in order; ``render()`` gives its bytes back.
+
+    ``problem`` is the first place where conflict markers form no complete
+    hunk (None: every marker line is in a hunk); ``own`` the file's own
+    content lines the file was parsed with.
+    """
 
     parts: tuple[Part, ...]
+    problem: Malformed | None = None
+    own: OwnLines = field(default=NO_OWN_LINES, compare=False, repr=False)
+
+    @property
+    def in_conflict(self) -> bool:
+        """True while the file holds a conflict marker (in a hunk or not)."""
+        return self.problem is not None or bool(self.hunks)
 
     @property
     def hunks(self) -> tuple[Hunk, ...]:
@@ -159,8 +186,11 @@ class MarkedFile:
         """The file with hunks *numbers* (1-based) replaced by their *take* (:meth:`Hunk.taken`).
 
         Line numbers of the hunks left are those of the new content
-        (the result is parsed again).
+        (the result is parsed again).  Raises :class:`MalformedError` for a
+        malformed file: where a hunk ends cannot be known there.
         """
+        if self.problem is not None:
+            raise MalformedError(f"line {self.problem.line}: {self.problem.what}")
         wanted = set(numbers)
         for number in wanted:
             self.hunk(number)  # raises for a number out of range
@@ -177,94 +207,136 @@ class MarkedFile:
             # Only a hunk that ends the file can hold a side's unterminated last line.
             at_end = index == len(self.parts) - 1
             out.append(part.taken(take, tails if at_end else None))
-        return parse(b"".join(out))
+        return parse(b"".join(out), self.own)
 
     def take_all(self, take: Take, tails: Mapping[str, bytes] | None = None) -> MarkedFile:
         """The file with every hunk replaced by its *take*."""
         return self.take(range(1, len(self.hunks) + 1), take, tails)
 
 
-class _Builder:
-    """Collects the lines of a hunk being read; gives them back as text if it never closes."""
-
-    def __init__(self, line_no: int, start: bytes) -> None:
-        self.line_no = line_no
-        self.start = start
-        self.ours: list[bytes] = []
-        self.base_marker: bytes | None = None
-        self.base: list[bytes] | None = None
-        self.sep: bytes | None = None
-        self.theirs: list[bytes] = []
-
-    def lines(self) -> list[bytes]:
-        out = [self.start, *self.ours]
-        if self.base_marker is not None:
-            out += [self.base_marker, *(self.base or [])]
-        if self.sep is not None:
-            out += [self.sep, *self.theirs]
-        return out
-
-    def add(self, line: bytes) -> None:
-        """A line inside the hunk: a marker that moves on to the next section, or content."""
-        if self.sep is not None:
-            self.theirs.append(line)
-        elif self.base is None and _is_marker(line, BASE_MARK):
-            self.base_marker, self.base = line, []
-        elif _body(line) == SEP_MARK:
-            self.sep = line
-        elif self.base is not None:
-            self.base.append(line)
-        else:
-            self.ours.append(line)
-
-    def close(self, end: bytes) -> Hunk:
-        assert self.sep is not None
-        return Hunk(
-            self.line_no,
-            self.start,
-            tuple(self.ours),
-            self.base_marker,
-            None if self.base is None else tuple(self.base),
-            self.sep,
-            tuple(self.theirs),
-            end,
-        )
+Span = tuple[int, int | None, int, int]
+"""A hunk's marker lines, 1-based: start, base (None for two-way markers), separator, end."""
 
 
-def parse(data: bytes) -> MarkedFile:
+@dataclass
+class _Open:
+    """A hunk being read: its marker lines so far, and the file's own ``=======`` lines in it."""
+
+    start: int
+    base: int | None = None
+    sep: int | None = None
+    candidates: list[int] = field(default_factory=list)
+
+
+_NO_END: Final = f"conflict marker without its end ({THEIRS_MARK.decode()})"
+_NO_START: Final = f"conflict marker without its start ({OURS_MARK.decode()})"
+_NO_SEP: Final = f"conflict marker without its separator ({SEP_MARK.decode()})"
+_TWO_SEPS: Final = f"a second separator ({SEP_MARK.decode()}) in one conflict"
+_LATE_BASE: Final = f"a base marker ({BASE_MARK.decode()}) out of place in a conflict"
+_AMBIGUOUS: Final = (
+    f"conflict whose separator ({SEP_MARK.decode()}) cannot be told from the file's own "
+    f"{SEP_MARK.decode()} lines"
+)
+
+
+def _step(hunk: _Open, mark: MarkerLine) -> tuple[_Open | None, Span | None, Malformed | None]:
+    """Read conflict marker *mark* inside *hunk*: (hunk still open, hunk closed, problem)."""
+    if mark.kind == START:
+        return _Open(mark.number), None, Malformed(hunk.start, _NO_END)
+    if mark.kind == BASE:
+        if hunk.base is not None or hunk.sep is not None:
+            return None, None, Malformed(hunk.start, f"{_LATE_BASE} (line {mark.number})")
+        hunk.base = mark.number
+        hunk.candidates.clear()  # the separator comes after the base section
+        return hunk, None, None
+    if mark.kind == SEP:
+        if hunk.sep is not None:
+            return None, None, Malformed(hunk.start, f"{_TWO_SEPS} (line {mark.number})")
+        hunk.sep = mark.number
+        return hunk, None, None
+    if hunk.sep is None:
+        # The separator may be a line the file also holds as content (a
+        # Markdown underline): taken only when it is the one such line here.
+        if len(hunk.candidates) != 1:
+            return None, None, Malformed(hunk.start, _AMBIGUOUS if hunk.candidates else _NO_SEP)
+        hunk.sep = hunk.candidates[0]
+    return None, (hunk.start, hunk.base, hunk.sep, mark.number), None
+
+
+def hunk_spans(data: bytes, own: OwnLines = NO_OWN_LINES) -> tuple[list[Span], list[Malformed]]:
+    """The complete hunks of *data* and every place its conflict markers form none.
+
+    The grammar of :mod:`overlay_merge.core.markers`: marker lines that are
+    the file's own content (*own*) are text, except that a hunk with no
+    other separator takes its one own ``=======`` line as separator.  A
+    hunk is start, optional base marker, separator, end; every other
+    conflict marker line (a lone one, a start inside a hunk, a second
+    separator, a hunk open at the end of the file) is a :class:`Malformed`,
+    at the line of its hunk's start when it is inside one.  So the first
+    conflict marker line of the file is always the first hunk's or the
+    first problem's line.
+    """
+    spans: list[Span] = []
+    problems: list[Malformed] = []
+    hunk: _Open | None = None
+    for mark in marker_lines(data):
+        if own.allows(mark.body):
+            if mark.kind == SEP and hunk is not None and hunk.sep is None:
+                hunk.candidates.append(mark.number)
+            continue
+        if hunk is None:
+            if mark.kind == START:
+                hunk = _Open(mark.number)
+            else:
+                problems.append(Malformed(mark.number, _NO_START))
+            continue
+        hunk, span, problem = _step(hunk, mark)
+        spans += [span] if span else []
+        problems += [problem] if problem else []
+    if hunk is not None:
+        problems.append(Malformed(hunk.start, _NO_END))
+    return spans, problems
+
+
+def _hunk(lines: Sequence[bytes], span: Span) -> Hunk:
+    start, base, sep, end = span
+    ours_to = sep if base is None else base
+    return Hunk(
+        start,
+        lines[start - 1],
+        tuple(lines[start : ours_to - 1]),
+        None if base is None else lines[base - 1],
+        None if base is None else tuple(lines[base : sep - 1]),
+        lines[sep - 1],
+        tuple(lines[sep : end - 1]),
+        lines[end - 1],
+    )
+
+
+def parse(data: bytes, own: OwnLines = NO_OWN_LINES) -> MarkedFile:
     """Cut *data* into text parts and complete conflict hunks (any bytes; never fails).
 
-    A start marker begins a hunk; a hunk is complete at the first end marker
-    after its separator.  A second start marker before that abandons the
-    first (its lines stay text), and a hunk still open at the end of the
-    file is text: ``render()`` is the identity either way.
+    *own* are the marker lines that are the file's own content (see
+    :class:`overlay_merge.core.markers.OwnLines`).  Marker lines that form
+    no complete hunk stay text and make the file *malformed*
+    (``MarkedFile.problem``, the first such place): hunks must not be
+    taken from it.  ``render()`` is the identity either way.
     """
+    spans, problems = hunk_spans(data, own)
+    problem = min(problems, key=lambda p: p.line, default=None)
+    if not spans:
+        return MarkedFile((data,) if data else (), problem, own)
+    lines = split_lines(data)
     parts: list[Part] = []
-    text: list[bytes] = []
-    open_hunk: _Builder | None = None
-
-    def flush_text() -> None:
-        if text:
-            parts.append(b"".join(text))
-            text.clear()
-
-    for number, line in enumerate(split_lines(data), start=1):
-        if _is_marker(line, OURS_MARK):
-            if open_hunk is not None:
-                text.extend(open_hunk.lines())
-            open_hunk = _Builder(number, line)
-        elif open_hunk is None:
-            text.append(line)
-        elif open_hunk.sep is not None and _is_marker(line, THEIRS_MARK):
-            flush_text()
-            parts.append(open_hunk.close(line))
-            open_hunk = None
-        else:
-            open_hunk.add(line)
-    if open_hunk is not None:
-        text.extend(open_hunk.lines())
-    flush_text()
-    return MarkedFile(tuple(parts))
+    at = 0  # 0-based index of the first line not yet in a part
+    for span in spans:
+        if span[0] - 1 > at:
+            parts.append(b"".join(lines[at : span[0] - 1]))
+        parts.append(_hunk(lines, span))
+        at = span[3]
+    if at < len(lines):
+        parts.append(b"".join(lines[at:]))
+    return MarkedFile(tuple(parts), problem, own)
 
 
 # -- why a hunk conflicts -------------------------------------------------------------
@@ -281,7 +353,7 @@ def _squeeze(lines: Sequence[bytes]) -> list[bytes]:
     in Python (and YAML) it is code."""
     out = []
     for line in lines:
-        body = _body(line).rstrip(b" \t\r\f\v")
+        body = line_body(line).rstrip(b" \t\r\f\v")
         if not body:
             continue
         stripped = body.lstrip(b" \t")

@@ -21,12 +21,14 @@ from overlay_merge.core.gitstore import (
 )
 from overlay_merge.core.journal import require_no_unfinished_bump
 from overlay_merge.core.markers import (
-    OURS_LABEL,
     WIDE_MARKER_SIZE,
-    has_conflict_markers,
+    OwnLines,
+    conflict_labels,
+    first_marker_line,
     narrow_markers,
 )
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
+from overlay_merge.core.ownlines import own_lines
 from overlay_merge.core.status import ADDITION, PATCH
 
 UNCHANGED = "unchanged"
@@ -100,6 +102,15 @@ class FilePlan:
         if self.decision != TAKE_MERGE:
             return False
         return self.state in CONFLICTING or self.conflicts > 0
+
+    def own_lines(self) -> OwnLines:
+        """The marker-like lines of the merged versions that are content, not markers.
+
+        Upstream's base and target versions, and the overlay copy merged
+        (the committed copy during the bump), as ``status`` judges the file.
+        """
+        upstream = (None if s is None else s.data for s in (self.base, self.theirs))
+        return OwnLines.of(*upstream, committed=self.ours.data)
 
 
 @dataclass(frozen=True)
@@ -200,7 +211,7 @@ def plan_bump(
     overlay = scan_overlay(layout)
     # Each overlay file is read once: for the marker check and for its merge.
     contents = {f.path: read_overlay_bytes(layout, f.path) for f in overlay}
-    _check_preconditions(deployment, overlay, bases, contents)
+    _check_preconditions(deployment, overlay, bases, contents, target)
     upstream.prefetch([(c, f.path) for f in overlay for c in (bases[f.path], target)])
     renames_from = rename_finder(deployment, target)
     files = tuple(
@@ -241,6 +252,7 @@ def _check_preconditions(
     overlay: list[OverlayFile],
     bases: dict[str, str],
     contents: dict[str, bytes],
+    target: str,
 ) -> None:
     layout = deployment.layout
     require_no_unfinished_bump(open_deployment(layout.root).git_dir)
@@ -251,7 +263,7 @@ def _check_preconditions(
             f"{layout.overlay}/{first_of(unrecorded)}: no base in {layout.base_file}",
             "run `overlay-merge init` to record their base, then retry",
         )
-    marked = [f.path for f in overlay if has_conflict_markers(contents[f.path])]
+    marked = _marked(deployment, overlay, bases, contents, target)
     if marked:
         raise OverlayMergeError(
             f"{layout.overlay}/{first_of(marked)}: still holds conflict markers, and a file "
@@ -259,6 +271,23 @@ def _check_preconditions(
             "resolve the markers and run `overlay-merge resolve`, or `overlay-merge abort`",
         )
     deployment.require_bases(bases)
+
+
+def _marked(
+    deployment: Deployment,
+    overlay: list[OverlayFile],
+    bases: dict[str, str],
+    contents: dict[str, bytes],
+    target: str,
+) -> list[str]:
+    """``path:line`` of each overlay file holding a conflict marker line (its first)."""
+    found = []
+    for item in overlay:
+        own = own_lines(deployment, item.path, base=bases[item.path], target=target)
+        line = first_marker_line(contents[item.path], own)
+        if line is not None:
+            found.append(f"{item.path}:{line}")
+    return found
 
 
 def _side(found: tuple[bytes, int] | None) -> Side | None:
@@ -314,7 +343,7 @@ def plan_file(
         return plan(UNCHANGED)
     if renamed_to is None and ours == theirs:
         return plan(CONVERGED)
-    labels = (f"base {_short(base_commit)}", OURS_LABEL, f"upstream {_short(target)}")
+    labels = conflict_labels(base_commit, target)
     content, mode, conflicts = _merge(base, ours, theirs, labels, style)
     if base is None:
         state = ADDED_UPSTREAM

@@ -10,9 +10,10 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import open_deployment
-from overlay_merge.core.journal import APPLYING, DONE, MERGED, load_journal, unfinished
-from overlay_merge.core.markers import has_conflict_markers
+from overlay_merge.core.journal import APPLYING, DONE, MERGED, Journal, load_journal, unfinished
+from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.overlay import read_overlay_bytes
+from overlay_merge.core.ownlines import own_lines
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,14 @@ def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
         for p in wanted
         if (layout.overlay_path / p).is_file() or (layout.overlay_path / p).is_symlink()
     ]
-    marked = [p for p in present if has_conflict_markers(read_overlay_bytes(layout, p))]
+    bases = deployment.bases()
+    marked = _marked(deployment, journal, bases, present)
     if marked:
         raise OverlayMergeError(
             f"{layout.overlay}/{first_of(marked)}: still holds conflict markers",
-            "edit the file until no <<<<<<< / >>>>>>> lines are left, then retry",
+            "edit the file until no <<<<<<< / ||||||| / ======= / >>>>>>> marker line "
+            "is left, then retry",
         )
-    bases = deployment.bases()
     dropped = [p for p in wanted if p not in present]
     for path in present:
         bases[path] = journal.target
@@ -87,3 +89,18 @@ def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     journal.phase = MERGED if journal.conflicts else DONE
     journal.save()
     return ResolveResult(journal.target, tuple(present), tuple(dropped), tuple(journal.conflicts))
+
+
+def _marked(
+    deployment: Deployment, journal: Journal, bases: dict[str, str], paths: Sequence[str]
+) -> list[str]:
+    """``path:line`` of each of *paths* holding a conflict marker line (its first)."""
+    found = []
+    for path in paths:
+        own = own_lines(
+            deployment, path, base=bases.get(path), target=journal.target, journal=journal
+        )
+        line = first_marker_line(read_overlay_bytes(deployment.layout, path), own)
+        if line is not None:
+            found.append(f"{path}:{line}")
+    return found

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.gitstore import open_deployment
-from overlay_merge.core.journal import APPLYING, DONE, load_journal
-from overlay_merge.core.markers import has_conflict_markers
+from overlay_merge.core.journal import APPLYING, DONE, Journal, load_journal
+from overlay_merge.core.markers import OwnLines, has_conflict_markers
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
+from overlay_merge.core.ownlines import own_lines
 
 UP_TO_DATE = "up-to-date"
 STALE = "stale"
@@ -70,7 +71,9 @@ class OverlaySurvey:
 
     ``pending`` are the overlay paths an unfinished bump left in conflict
     (registered unmerged in the deployment's index, or listed in its
-    journal); ``unmerged`` are those the index registers.
+    journal); ``unmerged`` are those the index registers.  ``journal`` is
+    the unfinished bump's journal (its backups are the committed copies of
+    the files it wrote).
     """
 
     bases: Mapping[str, str]
@@ -78,6 +81,7 @@ class OverlaySurvey:
     bump: str | None
     pending: frozenset[str]
     unmerged: frozenset[str]
+    journal: Journal | None = None
 
     @property
     def paths(self) -> list[str]:
@@ -92,18 +96,40 @@ def survey_overlay(deployment: Deployment) -> OverlaySurvey:
     # Excluded paths are left alone: their entries are neither checked nor orphaned.
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = tuple(scan_overlay(layout))
-    bump, unmerged, left = _bump_in_progress(deployment)
+    bump, unmerged, left, journal = _bump_in_progress(deployment)
     deployment.require_bases(bases)
-    return OverlaySurvey(bases, overlay, bump, frozenset(unmerged | left), frozenset(unmerged))
+    return OverlaySurvey(
+        bases, overlay, bump, frozenset(unmerged | left), frozenset(unmerged), journal
+    )
+
+
+def own_lines_at(deployment: Deployment, survey: OverlaySurvey, path: str, target: str) -> OwnLines:
+    """The content lines of overlay file *path* compared with upstream *target* (read lazily).
+
+    While a bump is unfinished, its target is the upstream version and its
+    backups the committed copies.
+    """
+    journal = survey.journal
+    if journal is not None:
+        target = journal.target
+    return own_lines(deployment, path, base=survey.bases.get(path), target=target, journal=journal)
+
+
+def holds_conflict_markers(
+    deployment: Deployment, survey: OverlaySurvey, path: str, target: str
+) -> bool:
+    """True if overlay file *path* holds a conflict marker line that is not its own content."""
+    data = read_overlay_bytes(deployment.layout, path)
+    return has_conflict_markers(data, own_lines_at(deployment, survey, path, target))
 
 
 def classify(deployment: Deployment, survey: OverlaySurvey, target: str) -> tuple[FileStatus, ...]:
     """The state of every overlay file and base entry against upstream commit *target*.
 
     Only tree entries (blob ids and modes) are compared with upstream; no
-    upstream blob is read.  Overlay files are read to look for markers.
+    upstream blob is read, unless an overlay file holds a marker-like line
+    (then its upstream versions tell whether that line is content).
     """
-    layout = deployment.layout
     upstream = deployment.upstream
     present = {f.path for f in survey.overlay}
     files: list[FileStatus] = []
@@ -119,7 +145,7 @@ def classify(deployment: Deployment, survey: OverlaySurvey, target: str) -> tupl
         state: str
         if path not in present:
             state = ORPHANED
-        elif path in survey.pending or has_conflict_markers(read_overlay_bytes(layout, path)):
+        elif path in survey.pending or holds_conflict_markers(deployment, survey, path, target):
             state = CONFLICT_PENDING
         elif at_base != at_target:
             state = STALE
@@ -129,15 +155,18 @@ def classify(deployment: Deployment, survey: OverlaySurvey, target: str) -> tupl
     return tuple(files)
 
 
-def _bump_in_progress(deployment: Deployment) -> tuple[str | None, set[str], set[str]]:
-    """An unfinished bump; the overlay files unmerged in the index; those its journal lists."""
+def _bump_in_progress(
+    deployment: Deployment,
+) -> tuple[str | None, set[str], set[str], Journal | None]:
+    """An unfinished bump; the overlay files unmerged in the index; those its journal lists;
+    its journal."""
     layout = deployment.layout
     repo = open_deployment(layout.root)
     prefix = layout.overlay + "/"
     unmerged = {p[len(prefix) :] for p in repo.unmerged_paths() if p.startswith(prefix)}
     journal = load_journal(repo.git_dir)
     if journal is None or journal.phase == DONE:
-        return None, unmerged, set()
+        return None, unmerged, set(), None
     if journal.phase == APPLYING:
-        return "interrupted", unmerged, set()
-    return "conflicts", unmerged, set(journal.conflicts)
+        return "interrupted", unmerged, set(), journal
+    return "conflicts", unmerged, set(journal.conflicts), journal

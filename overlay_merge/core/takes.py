@@ -44,8 +44,16 @@ from overlay_merge.core.journal import (
     load_journal,
     unfinished,
 )
-from overlay_merge.core.markers import WIDE_MARKER_SIZE, narrow_markers
+from overlay_merge.core.markers import (
+    BASE_LABEL,
+    OURS_LABEL,
+    THEIRS_LABEL,
+    WIDE_MARKER_SIZE,
+    OwnLines,
+    narrow_markers,
+)
 from overlay_merge.core.overlay import safe_overlay_path
+from overlay_merge.core.ownlines import own_lines
 from overlay_merge.core.resolve import resolve
 
 # Where a hunk's base text comes from.
@@ -223,7 +231,7 @@ def _reference(sides: Sides) -> MarkedFile | None:
     """The merge of *sides* with base sections (zdiff3), for files merged with two-way markers."""
     if sides.base is None or sides.theirs is None:
         return None
-    labels = ("base", "overlay", "upstream")
+    labels = (BASE_LABEL, OURS_LABEL, THEIRS_LABEL)
     content, clean = merge_file(
         sides.base[0],
         sides.ours[0],
@@ -234,8 +242,9 @@ def _reference(sides: Sides) -> MarkedFile | None:
     )
     if content is None or clean:
         return None
-    encoded = (b"base", b"overlay", b"upstream")
-    return parse(narrow_markers(content, encoded)[0])
+    encoded = (BASE_LABEL.encode(), OURS_LABEL.encode(), THEIRS_LABEL.encode())
+    own = OwnLines.of(sides.base[0], sides.ours[0], sides.theirs[0])
+    return parse(narrow_markers(content, encoded)[0], own)
 
 
 def hunk_views(marked: MarkedFile, sides: Sides | None) -> tuple[HunkView, ...]:
@@ -279,7 +288,11 @@ def _conflict(
         gone = not full.exists() and not full.is_symlink()
         note = "deleted: `resolve` drops it" if gone else "a symlink: no hunks"
         return ConflictFile(path, None, MarkedFile(()), (), note)
-    marked = parse(data)
+    marked = parse(data, _own(deployment, journal, path))
+    if marked.problem is not None:
+        problem = marked.problem
+        note = f"line {problem.line}: {problem.what}; fix by hand, then `overlay-merge resolve`"
+        return ConflictFile(path, data, marked, (), note)
     if not marked.hunks:
         note = "binary or settled: no conflict hunk in it" if b"\0" in data else "no hunk left"
         return ConflictFile(path, data, marked, (), note)
@@ -288,6 +301,12 @@ def _conflict(
     except OverlayMergeError:
         sides = None  # no base to show; taking sides still works
     return ConflictFile(path, data, marked, hunk_views(marked, sides), "")
+
+
+def _own(deployment: Deployment, journal: Journal, path: str) -> OwnLines:
+    """The marker-like lines that are conflict *path*'s own content (the one rule, read lazily)."""
+    base = deployment.bases().get(path)
+    return own_lines(deployment, path, base=base, target=journal.target, journal=journal)
 
 
 def take_hunks(
@@ -309,7 +328,13 @@ def take_hunks(
     data = _read(full)
     if data is None:
         raise OverlayMergeError(f"{deployment.layout.overlay}/{path}: not a regular file here")
-    marked = parse(data)
+    marked = parse(data, _own(deployment, journal, path))
+    if marked.problem is not None:
+        # Where a hunk ends is no longer known: taking a side could splice wrongly.
+        raise OverlayMergeError(
+            f"{deployment.layout.overlay}/{path}:{marked.problem.line}: {marked.problem.what}; "
+            "fix by hand, then `overlay-merge resolve`"
+        )
     count = len(marked.hunks)
     wanted = tuple(range(1, count + 1)) if numbers is None else tuple(sorted(set(numbers)))
     if not count:

@@ -14,11 +14,12 @@ Nothing here merges or reads git: the sides are the plan's.  Diffs come from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MODE_LINK, TextDiff, diff_bytes
 from overlay_merge.core.hunks import parse
+from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
 from overlay_merge.core.plan import (
     BINARY,
     CONVERGED,
@@ -64,6 +65,8 @@ class FileView:
     old_label: str
     new_label: str
     note: str = ""
+    # The marker-like lines of the merged versions that are content (merged view).
+    own: OwnLines = field(default=NO_OWN_LINES, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -185,6 +188,7 @@ def _merged_view(item: FilePlan) -> FileView:
         "overlay",
         "merged",
         _join(_merged_note(item), _mode_note(ours.mode, mode)),
+        item.own_lines(),
     )
 
 
@@ -202,14 +206,15 @@ class Conflict:
     end: int
 
 
-def conflicts_in(content: bytes) -> list[Conflict]:
+def conflicts_in(content: bytes, own: OwnLines = NO_OWN_LINES) -> list[Conflict]:
     """The conflict blocks of merged *content* (git's 7-wide markers), in order.
 
     The hunks of :func:`overlay_merge.core.hunks.parse`, so that the merge
-    preview's conflict N is the hunk N that ``resolve --hunk N`` takes.
+    preview's conflict N is the hunk N that ``resolve --hunk N`` takes
+    (*own*: the content lines, as :meth:`FilePlan.own_lines`).
     """
     found: list[Conflict] = []
-    for hunk in parse(content).hunks:
+    for hunk in parse(content, own).hunks:
         start = hunk.line - 1
         base = None if hunk.base is None else start + 1 + len(hunk.ours)
         sep = start + 1 + len(hunk.ours) if base is None else base + 1 + len(hunk.base or ())

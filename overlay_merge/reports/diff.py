@@ -89,7 +89,7 @@ def diff_file(plan: BumpPlan, item: FilePlan, view: str, context_lines: int = 3)
     text = result.patch.decode("utf-8", errors="replace")
     conflicts: tuple[int, ...] = ()
     if view == MERGED and fv.new is not None and not binary:
-        conflicts = tuple(h.line for h in parse(fv.new).hunks)
+        conflicts = tuple(h.line for h in parse(fv.new, fv.own).hunks)
     return FileDiff(
         fv,
         item.kind,

@@ -25,7 +25,6 @@ from textual.widgets.option_list import Option
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.hunks import parse
-from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.plan import (
     CONVERGED,
     DELETED_UPSTREAM,
@@ -420,10 +419,13 @@ class ResultScreen(ModalScreen[None]):
             data = full.read_bytes() if full.is_file() else b""
         except OSError:
             data = b""
-        if not has_conflict_markers(data):
+        marked = parse(data, item.own_lines())
+        if not marked.in_conflict:
             return row.append(" no markers left", "green")
-        hunks = len(parse(data).hunks)
-        return row.append(" markers left" + (f" ({plural(hunks, 'hunk')})" if hunks else ""), "red")
+        if marked.problem is not None:
+            return row.append(f" broken markers (line {marked.problem.line})", "red")
+        hunks = len(marked.hunks)
+        return row.append(f" markers left ({plural(hunks, 'hunk')})", "red")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         # Enter on the focused list (its own binding): the hunk screen on that file.

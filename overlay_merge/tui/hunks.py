@@ -269,7 +269,7 @@ class HunkScreen(ModalScreen[Session]):
             preview.show([], [])
             return
         big = item.data.count(b"\n") > SYNC_HIGHLIGHT_LINES
-        lines = content_lines(item.data, item.path, highlight_now=not big)
+        lines = content_lines(item.data, item.path, highlight_now=not big, own=item.marked.own)
         caption.update(Text("the file as it is now", "bold").append(f" · {len(lines)} lines"))
         marks = [h.line - 1 for h in item.hunks]
         preview.show(lines, marks)

@@ -16,6 +16,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from unidiff.patch import PatchSet
 
+from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
 from overlay_merge.core.views import MERGED, Conflict, conflicts_in
 from overlay_merge.reports.diff import FileDiff, HunkStat
 
@@ -186,7 +187,7 @@ def _render_merged(fd: FileDiff, highlight_now: bool) -> Rendered:
     content = _decode(view.new)
     total = len(content)
     content = content[:MAX_LINES]
-    conflicts = [c for c in conflicts_in(view.new) if c.start < MAX_LINES]
+    conflicts = [c for c in conflicts_in(view.new, view.own) if c.start < MAX_LINES]
     note = view.note
     if conflicts:
         # The note already counts the conflicting hunks: it becomes the caption.
@@ -234,10 +235,15 @@ def _merged_lines(texts: list[Text], conflicts: list[Conflict], added: set[int])
     return out
 
 
-def content_lines(data: bytes, path: str, *, highlight_now: bool = True) -> list[Text]:
-    """A file's own content as numbered lines, conflict sides coloured (the hunk preview)."""
+def content_lines(
+    data: bytes, path: str, *, highlight_now: bool = True, own: OwnLines = NO_OWN_LINES
+) -> list[Text]:
+    """A file's own content as numbered lines, conflict sides coloured (the hunk preview).
+
+    *own*: the file's own marker-like content lines (``MarkedFile.own``).
+    """
     content = _decode(data)[:MAX_LINES]
-    conflicts = [c for c in conflicts_in(data) if c.start < MAX_LINES]
+    conflicts = [c for c in conflicts_in(data, own) if c.start < MAX_LINES]
     code = [_clean(line) for line in content]
     texts = highlight(code, path) if highlight_now else [Text(c) for c in code]
     return _merged_lines(texts, conflicts, set())
