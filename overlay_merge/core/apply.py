@@ -36,6 +36,7 @@ from overlay_merge.core.journal import (
     require_no_unfinished_bump,
 )
 from overlay_merge.core.layout import Layout
+from overlay_merge.core.lock import writes
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
@@ -173,6 +174,7 @@ def _side(side: Side | None) -> tuple[bytes, int] | None:
     return None if side is None else (side.data, side.mode)
 
 
+@writes("bump --choice merge")
 def apply_merge(
     deployment: Deployment,
     plan: BumpPlan,
@@ -184,6 +186,7 @@ def apply_merge(
     return _apply(deployment, plan, "merge", force, after_write or (lambda _: None))
 
 
+@writes("bump --choice update")
 def apply_update(
     deployment: Deployment,
     plan: BumpPlan,
@@ -384,6 +387,7 @@ def _register(repo: DeploymentRepo, layout: Layout, item: FilePlan) -> None:
     repo.register_conflict(_rel(layout, item.target_path), base, _side(item.ours), theirs)
 
 
+@writes("abort")
 def abort(deployment: Deployment, *, force: bool = False) -> Journal:
     """Undo the bump in progress (or the last one) exactly, from its journal.
 

@@ -1,12 +1,14 @@
 """The bump journal: what a bump changed, with backups, so ``abort`` is exact.
 
-Lives under the deployment's git dir (``.git/overlay-merge/``), never in the
-working tree.  It is written, atomically, *before* the first change of a bump
-and lists every file the bump may touch with a backup of its bytes, the base
-file, the index and the upstream HEADs; each write of the bump happens after
-that.  So whatever point a bump is stopped at (an error, Ctrl-C, a killed
-process), restoring the journal's backups gives back the state before the
-bump byte for byte.
+Lives under the deployment's git dir (``.git/overlay-merge/bump/``), never in
+the working tree; only that folder is ever wiped, so the write lock
+(``core/lock.py``) and the build record beside it survive bumps and aborts.
+It is written, atomically, *before* the first change of a bump and lists
+every file the bump may touch with a backup of its bytes, the base file, the
+index and the upstream HEADs; each write of the bump happens after that.  So
+whatever point a bump is stopped at (an error, Ctrl-C, a killed process),
+restoring the journal's backups gives back the state before the bump byte
+for byte.
 
 Phases: ``applying`` (a bump is writing, or was stopped while writing),
 ``merged`` (written; conflicts left for the maintainer), ``done`` (nothing
@@ -138,6 +140,11 @@ def _clear(directory: Path) -> None:
 
 def journal_dir(git_dir: Path) -> Path:
     """Where the journal of the deployment whose git dir is *git_dir* lives."""
+    return git_dir / "overlay-merge" / "bump"
+
+
+def _legacy_dir(git_dir: Path) -> Path:
+    """Where releases before the write lock kept the journal (the folder above ours)."""
     return git_dir / "overlay-merge"
 
 
@@ -146,14 +153,51 @@ def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
     existing = require_no_unfinished_bump(git_dir)
     if existing is not None:
         existing.remove()
+    _remove_legacy(git_dir)
     directory = journal_dir(git_dir)
     # Without journal.json whatever is there is a leftover (a bump stopped
     # before its journal was saved, an abort killed while deleting): old
     # backups must not mix with the new ones.
+    parent = directory.parent
+    if os.path.islink(parent) or (os.path.lexists(parent) and not parent.is_dir()):
+        _clear(parent)  # planted there: removed, never followed (the lock does the same)
     if os.path.lexists(directory):
         _clear(directory)
     directory.mkdir(parents=True)
     return Journal(directory, choice, pin, target)
+
+
+def _remove_legacy(git_dir: Path) -> None:
+    """Remove a finished journal an earlier release left (a bump replaces it, as there)."""
+    legacy = _legacy_dir(git_dir)
+    with contextlib.suppress(FileNotFoundError):
+        (legacy / "journal.json").unlink()
+    if not (legacy / "backups").is_symlink():
+        shutil.rmtree(legacy / "backups", ignore_errors=True)
+
+
+def _refuse_legacy(git_dir: Path) -> None:
+    """Report an unfinished bump journal an earlier release left at the old place.
+
+    This release neither reads nor replays it (its format is that release's),
+    but it must not be ignored: the bump it records is half done.
+    """
+    legacy = _legacy_dir(git_dir)
+    path = legacy / "journal.json"
+    try:
+        document: Any = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        document = None
+    if isinstance(document, dict) and document.get("phase") == DONE:
+        return  # finished: nothing is lost by not aborting it
+    raise OverlayMergeError(
+        f"{path}: a bump journal from an earlier overlay-merge version (a bump it started "
+        "is unfinished or was interrupted)",
+        f"finish or abort it with that version, or remove {path} and {legacy / 'backups'} "
+        "if you have restored the state by hand",
+    )
 
 
 def require_no_unfinished_bump(git_dir: Path) -> Journal | None:
@@ -185,6 +229,7 @@ def load_journal(git_dir: Path) -> Journal | None:
     try:
         document: Any = json.loads(path.read_bytes())
     except FileNotFoundError:
+        _refuse_legacy(git_dir)
         return None
     except (OSError, ValueError) as exc:
         raise OverlayMergeError(

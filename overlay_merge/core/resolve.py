@@ -10,6 +10,7 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.gitstore import open_deployment
 from overlay_merge.core.journal import APPLYING, DONE, MERGED, load_journal, unfinished
+from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.overlay import read_overlay_bytes
 
@@ -30,6 +31,7 @@ def _overlay_relative(deployment: Deployment, path: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 
+@writes("resolve")
 def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     """Mark conflicted files of the bump in progress as resolved.
 

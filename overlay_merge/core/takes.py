@@ -44,6 +44,7 @@ from overlay_merge.core.journal import (
     load_journal,
     unfinished,
 )
+from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import WIDE_MARKER_SIZE, narrow_markers
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.resolve import resolve
@@ -282,6 +283,7 @@ def _conflict(
     return ConflictFile(path, data, marked, hunk_views(marked, sides), "")
 
 
+@writes("resolve --hunk")
 def take_hunks(
     deployment: Deployment,
     path: str,
@@ -340,6 +342,7 @@ def take_hunks(
     return TakeResult(path, take, wanted, hunk_views(result, sides), recorded, why, refused)
 
 
+@writes("resolve --undo")
 def undo_last(deployment: Deployment) -> UndoResult:
     """Undo the last hunk choice of the bump in progress: the file's bytes as before it.
 
