@@ -117,7 +117,7 @@ def writes(
         function: Callable[Concatenate[Deployment, P], R],
     ) -> Callable[Concatenate[Deployment, P], R]:
         @wraps(function)
-        def holding(deployment: Deployment, *args: P.args, **kwargs: P.kwargs) -> R:
+        def holding(deployment: Deployment, /, *args: P.args, **kwargs: P.kwargs) -> R:
             with hold_deployment(deployment.layout.root, command):
                 return function(deployment, *args, **kwargs)
 
