@@ -44,8 +44,9 @@ from overlay_merge.core.gitstore import open_deployment
 
 FOLDER = "overlay-merge"
 NAME = "lock"
-# A holder writes its name right after flock succeeds: a refused writer that
-# finds the file empty looks again for this long before saying "unnamed".
+# A holder writes its name right after flock succeeds and empties the file
+# just before it lets go: a refused writer that finds the file empty tries
+# again for this long before saying the holder is unnamed.
 _NAME_WAIT = 0.2
 
 
@@ -140,19 +141,34 @@ def _acquire(path: Path, command: str) -> int:
             fd = _open_lock(path, folder)
         finally:
             os.close(folder)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                os.close(fd)
-                raise
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise held_error(path, holder) from None
+        _flock_or_raise(path, fd)
         if _still_there(path, fd):
             _write_holder(fd, command)
             return fd
         os.close(fd)  # removed by hand between open and flock: lock the file there now
+
+
+def _flock_or_raise(path: Path, fd: int) -> None:
+    """Take the flock on *fd*, or close it and raise the error naming the holder.
+
+    A holder writes its name right after taking the lock and empties the
+    file just before letting go: while the file names nobody, try again for
+    a moment (the lock is being taken or released) before saying so.
+    """
+    deadline = time.monotonic() + _NAME_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(fd)
+                raise
+        holder = _read_holder(fd)
+        if holder is not None or time.monotonic() > deadline:
+            os.close(fd)
+            raise held_error(path, holder)
+        time.sleep(0.01)
 
 
 def _still_there(path: Path, fd: int) -> bool:
@@ -227,16 +243,12 @@ def _release(fd: int) -> None:
 
 
 def _read_holder(fd: int) -> dict[str, object] | None:
-    """What the lock file says about its holder, or None if it names nobody (yet)."""
-    deadline = time.monotonic() + _NAME_WAIT
-    while True:
-        try:
-            document = json.loads(os.pread(fd, 4096, 0))
-        except (OSError, ValueError):
-            document = None
-        if isinstance(document, dict) or time.monotonic() > deadline:
-            return document if isinstance(document, dict) else None
-        time.sleep(0.01)
+    """What the lock file says about its holder, or None if it names nobody."""
+    try:
+        document = json.loads(os.pread(fd, 4096, 0))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def held_error(path: Path, holder: dict[str, object] | None) -> OverlayMergeError:
