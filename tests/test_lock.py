@@ -27,6 +27,7 @@ from test_bump import _state
 from overlay_merge.core.apply import apply_merge
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.journal import load_journal, new_journal
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.lock import hold, holds, lock_path
 from overlay_merge.core.plan import plan_bump
@@ -565,3 +566,18 @@ def test_writers_started_together_never_break_abort(sample: Sample, pair: str) -
         assert _state(sample) == clean, (pair, answers)
     assert sum(n for k, n in OUTCOMES.items() if k.startswith(f"{pair}:")) == ITERATIONS
     print(f"\n{pair}: {dict((k, n) for k, n in OUTCOMES.items() if k.startswith(pair))}")
+
+
+def test_the_journal_is_never_written_without_the_lock(sample: Sample) -> None:
+    git_dir = _git_dir(sample)
+    assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
+    journal = load_journal(git_dir)
+    assert journal is not None
+    saved = (git_dir / JOURNAL).read_bytes()
+    with pytest.raises(OverlayMergeError, match="without the write lock"):
+        journal.save()
+    with pytest.raises(OverlayMergeError, match="without the write lock"):
+        new_journal(git_dir, "merge", journal.pin, journal.target)
+    assert (git_dir / JOURNAL).read_bytes() == saved
+    with hold(git_dir, "resolve"):
+        journal.save()  # held: written

@@ -28,6 +28,7 @@ from typing import Any
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.lock import holds
 from overlay_merge.core.paths import path_problem
 
 VERSION = 1
@@ -98,6 +99,7 @@ class Journal:
 
     def save(self) -> None:
         """Write the journal atomically."""
+        _require_lock(self.directory.parent.parent)
         document = asdict(self)
         document.pop("directory")
         document["version"] = VERSION
@@ -130,6 +132,15 @@ class Journal:
         _clear(self.directory)
 
 
+def _require_lock(git_dir: Path) -> None:
+    """Refuse to write a journal without the write lock (a writer that forgot it is a bug)."""
+    if not holds(git_dir):
+        raise OverlayMergeError(
+            "internal error: the bump journal would be written without the write lock",
+            "report this as a bug in overlay-merge; nothing was written",
+        )
+
+
 def _clear(directory: Path) -> None:
     """Remove *directory* (a journal's leftovers); a symlink there is removed, not followed."""
     if directory.is_symlink() or directory.is_file():
@@ -150,6 +161,7 @@ def _legacy_dir(git_dir: Path) -> Path:
 
 def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
     """Start a journal, replacing a finished one; refuse if a bump is unfinished."""
+    _require_lock(git_dir)
     existing = require_no_unfinished_bump(git_dir)
     if existing is not None:
         existing.remove()
