@@ -23,6 +23,7 @@ from typing import NamedTuple
 import pytest
 from conftest import run_cli
 from test_bump import _state
+from test_tui import _bump_app, drive
 
 from overlay_merge.core.apply import apply_merge
 from overlay_merge.core.deployment import open_at
@@ -260,6 +261,19 @@ def test_the_holder_goes_on_and_the_next_writer_gets_the_lock(in_progress: Sampl
     assert (code, err) == (0, "")
     assert _lock(sample).read_bytes() == b""  # released: names nobody
     _one_line_error(_run(sample, "abort"), "no bump to abort")  # it ran: the lock is free
+
+
+def test_the_bump_screen_is_refused_while_another_writer_holds_the_lock(sample: Sample) -> None:
+    before = _state(sample)
+    app = _bump_app(sample)  # planned before the lock is taken, as the screen does
+    paused = _Paused(sample, ["init"])
+    try:
+        drive(app, "m", "y")
+        assert app.return_code == 3 and app.error is not None
+        assert f"held by pid {paused.pid} (overlay-merge init" in str(app.error)
+        assert _state(sample) == before
+    finally:
+        paused.kill()
 
 
 # -- a dead holder, an unnamed holder -------------------------------------------------
