@@ -51,6 +51,8 @@ def tree_digest(root: Path) -> dict[str, str]:
     digest: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
+        if rel.endswith(".git/overlay-merge/lock"):
+            continue  # the write lock: made by the first writer, kept for good, empty when free
         if path.is_symlink():
             digest[rel] = "link:" + str(path.readlink())
         elif path.is_file():

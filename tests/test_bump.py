@@ -243,7 +243,8 @@ def test_abort_restores_every_byte(sample: Sample) -> None:
     result = run_cli(sample.deployment, "abort")
     assert result.exit_code == 0, result.output
     assert _state(sample) == before
-    assert not (sample.deployment / ".git" / "overlay-merge").exists()
+    assert not (sample.deployment / ".git" / "overlay-merge" / "bump").exists()
+    assert (sample.deployment / ".git" / "overlay-merge" / "lock").read_bytes() == b""
     assert run_cli(sample.deployment, "abort").exit_code == 3  # nothing left to abort
 
 
@@ -680,7 +681,7 @@ def test_abort_restores_the_overlay_even_when_the_upstream_checkout_fails(
     assert result.exit_code == 3 and "cannot lock ref" in result.output
     overlay_now = {k: v for k, v in _state(sample).items() if k.startswith(OVERLAY)}
     assert overlay_now == {k: v for k, v in before.items() if k.startswith(OVERLAY)}
-    assert (sample.deployment / ".git" / "overlay-merge" / "journal.json").exists()
+    assert (sample.deployment / ".git" / "overlay-merge" / "bump" / "journal.json").exists()
     monkeypatch.setattr(gitcli, "move_head", real_move)
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert _state(sample) == before

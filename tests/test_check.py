@@ -310,7 +310,7 @@ def test_unmerged_index_entries_and_the_bump_in_progress(sample: Sample) -> None
     assert any(c.get("name") == "bump in progress" for c in suite.findall("testcase"))
 
     # Without the journal, and with the markers fixed by hand, the index alone still tells.
-    shutil.rmtree(sample.deployment / ".git" / "overlay-merge")
+    shutil.rmtree(sample.deployment / ".git" / "overlay-merge" / "bump")
     setup = sample.overlay / "skyportal" / "initial_setup.py"
     setup.write_bytes(git(sample.upstream, "show", "HEAD:skyportal/initial_setup.py").encode())
     code, doc = _check(sample.deployment)
@@ -326,7 +326,7 @@ def test_unmerged_index_entries_and_the_bump_in_progress(sample: Sample) -> None
 
 def test_interrupted_bump(sample: Sample) -> None:
     assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
-    journal = sample.deployment / ".git" / "overlay-merge" / "journal.json"
+    journal = sample.deployment / ".git" / "overlay-merge" / "bump" / "journal.json"
     document = json.loads(journal.read_text())
     journal.write_text(json.dumps({**document, "phase": "applying"}))
     code, doc = _check(sample.deployment)

@@ -41,7 +41,7 @@ from overlay_merge.core.sample import Sample, git
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 
 OVERLAY = "extensions/skyportal"
-JOURNAL = Path(".git") / "overlay-merge"
+JOURNAL = Path(".git") / "overlay-merge" / "bump"
 SOURCE = f"{OVERLAY}/skyportal/handlers/api/source.py"  # a clean merge: written by a bump
 
 

@@ -325,7 +325,7 @@ def test_a_tampered_journal_is_refused_before_anything_is_written(
 ) -> None:
     (tmp_path / "outside.txt").write_bytes(b"outside\n")
     assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
-    journal = sample.deployment / ".git" / "overlay-merge" / "journal.json"
+    journal = sample.deployment / ".git" / "overlay-merge" / "bump" / "journal.json"
     document = json.loads(journal.read_text())
     tamper, needle = TAMPERED[case]
     tamper(document, tmp_path)

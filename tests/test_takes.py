@@ -257,7 +257,7 @@ def test_a_file_the_journal_does_not_cover_is_never_written(
     sample: Sample, multi: MultiHunk
 ) -> None:
     _merge(sample, multi)
-    journal = sample.deployment / ".git" / "overlay-merge" / "journal.json"
+    journal = sample.deployment / ".git" / "overlay-merge" / "bump" / "journal.json"
     document = json.loads(journal.read_text())
     del document["files"][f"{OVERLAY}/{PATH}"]
     journal.write_text(json.dumps(document))

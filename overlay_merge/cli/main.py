@@ -23,6 +23,7 @@ from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.hunks import TAKES, Take
 from overlay_merge.core.layout import load_layout
+from overlay_merge.core.lock import hold_deployment
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.status import compute_status
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
@@ -231,6 +232,12 @@ def bump(
     from overlay_merge.cli import interactive  # noqa: PLC0415
 
     deployment = _deployment(ctx)
+    if choice in ("merge", "update") and not dry_run:
+        # Planned under the write lock too, not only applied: a plan read while
+        # another writer is half-way would merge from what that writer undoes.
+        with hold_deployment(deployment.layout.root, f"bump --choice {choice}"):
+            plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
+            _finish(ctx, interactive.carry_out(deployment, plan, choice, {}, force=force), fmt)
     plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
         # Without a choice or a terminal the plan is printed and nothing changes (never blocks).

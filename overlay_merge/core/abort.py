@@ -40,6 +40,7 @@ from overlay_merge.core.gitstore import (
 )
 from overlay_merge.core.journal import Backup, HeadState, Journal, content_digest, load_journal
 from overlay_merge.core.layout import Layout
+from overlay_merge.core.lock import writes
 from overlay_merge.core.overlay import safe_overlay_path
 
 
@@ -69,6 +70,7 @@ class _RepoRestore:
         return [f"{self.prefix}/{p}" for p in self.changed]
 
 
+@writes("abort")
 def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
     """Undo the bump in progress (or the last one) from its journal.
 

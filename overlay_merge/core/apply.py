@@ -30,6 +30,7 @@ from overlay_merge.core.journal import (
     require_no_unfinished_bump,
 )
 from overlay_merge.core.layout import Layout
+from overlay_merge.core.lock import writes
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
@@ -79,6 +80,7 @@ def _side(side: Side | None) -> tuple[bytes, int] | None:
     return None if side is None else (side.data, side.mode)
 
 
+@writes("bump --choice merge")
 def apply_merge(
     deployment: Deployment,
     plan: BumpPlan,
@@ -90,6 +92,7 @@ def apply_merge(
     return _apply(deployment, plan, "merge", force, after_write or (lambda _: None))
 
 
+@writes("bump --choice update")
 def apply_update(
     deployment: Deployment,
     plan: BumpPlan,

@@ -33,6 +33,7 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import MODE_LINK, SkippedSubmodule, open_deployment
+from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import has_conflict_markers
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 from overlay_merge.core.ownlines import own_lines
@@ -89,6 +90,7 @@ def build_dir_argument(root: Path, given: Path, cwd: Path) -> str:
     return rel.as_posix()
 
 
+@writes("build")
 def build(
     deployment: Deployment, *, pinned: bool = False, allow_drift: bool = False
 ) -> BuildResult:

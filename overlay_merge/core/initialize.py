@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.infer import Inferred, infer_bases
+from overlay_merge.core.lock import writes
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 from overlay_merge.core.status import ADDITION, PATCH
 
@@ -36,6 +37,7 @@ class InitResult:
     pruned: tuple[str, ...] = ()
 
 
+@writes("init")
 def init_bases(
     deployment: Deployment, *, pinned: bool = False, infer: bool = False, prune: bool = False
 ) -> InitResult:

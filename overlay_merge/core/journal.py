@@ -1,12 +1,14 @@
 """The bump journal: what a bump changed, with backups, so ``abort`` is exact.
 
-Lives under the deployment's git dir (``.git/overlay-merge/``), never in the
-working tree.  It is written, atomically, *before* the first change of a bump
-and lists every file the bump may touch with a backup of its bytes, the base
-file, the index and the upstream HEADs; each write of the bump happens after
-that.  So whatever point a bump is stopped at (an error, Ctrl-C, a killed
-process), restoring the journal's backups gives back the state before the
-bump byte for byte.
+Lives under the deployment's git dir (``.git/overlay-merge/bump/``), never in
+the working tree; only that folder is ever wiped, so the write lock
+(``core/lock.py``) and the build record beside it survive bumps and aborts.
+It is written, atomically, *before* the first change of a bump and lists
+every file the bump may touch with a backup of its bytes, the base file, the
+index and the upstream HEADs; each write of the bump happens after that.  So
+whatever point a bump is stopped at (an error, Ctrl-C, a killed process),
+restoring the journal's backups gives back the state before the bump byte
+for byte.
 
 Phases: ``applying`` (a bump is writing, or was stopped while writing),
 ``merged`` (written; conflicts left for the maintainer), ``done`` (nothing
@@ -28,6 +30,7 @@ from typing import Any
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.lock import holds
 from overlay_merge.core.paths import path_problem
 
 VERSION = 1
@@ -113,6 +116,7 @@ class Journal:
 
     def save(self) -> None:
         """Write the journal atomically."""
+        _require_lock(self.directory.parent.parent)
         document = asdict(self)
         document.pop("directory")
         document["version"] = VERSION
@@ -160,6 +164,15 @@ def content_digest(data: bytes, mode: int) -> str:
     return f"{mode:o}:{hashlib.sha256(data).hexdigest()}"
 
 
+def _require_lock(git_dir: Path) -> None:
+    """Refuse to write a journal without the write lock (a writer that forgot it is a bug)."""
+    if not holds(git_dir):
+        raise OverlayMergeError(
+            "internal error: the bump journal would be written without the write lock",
+            "report this as a bug in overlay-merge; nothing was written",
+        )
+
+
 def _clear(directory: Path) -> None:
     """Remove *directory* (a journal's leftovers); a symlink there is removed, not followed."""
     if directory.is_symlink() or directory.is_file():
@@ -170,22 +183,65 @@ def _clear(directory: Path) -> None:
 
 def journal_dir(git_dir: Path) -> Path:
     """Where the journal of the deployment whose git dir is *git_dir* lives."""
+    return git_dir / "overlay-merge" / "bump"
+
+
+def _legacy_dir(git_dir: Path) -> Path:
+    """Where releases before the write lock kept the journal (the folder above ours)."""
     return git_dir / "overlay-merge"
 
 
 def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
     """Start a journal, replacing a finished one; refuse if a bump is unfinished."""
+    _require_lock(git_dir)
     existing = require_no_unfinished_bump(git_dir)
     if existing is not None:
         existing.remove()
+    _remove_legacy(git_dir)
     directory = journal_dir(git_dir)
     # Without journal.json whatever is there is a leftover (a bump stopped
     # before its journal was saved, an abort killed while deleting): old
     # backups must not mix with the new ones.
+    parent = directory.parent
+    if os.path.islink(parent) or (os.path.lexists(parent) and not parent.is_dir()):
+        _clear(parent)  # planted there: removed, never followed (the lock does the same)
     if os.path.lexists(directory):
         _clear(directory)
     directory.mkdir(parents=True)
     return Journal(directory, choice, pin, target)
+
+
+def _remove_legacy(git_dir: Path) -> None:
+    """Remove a finished journal an earlier release left (a bump replaces it, as there)."""
+    legacy = _legacy_dir(git_dir)
+    with contextlib.suppress(FileNotFoundError):
+        (legacy / "journal.json").unlink()
+    if not (legacy / "backups").is_symlink():
+        shutil.rmtree(legacy / "backups", ignore_errors=True)
+
+
+def _refuse_legacy(git_dir: Path) -> None:
+    """Report an unfinished bump journal an earlier release left at the old place.
+
+    This release neither reads nor replays it (its format is that release's),
+    but it must not be ignored: the bump it records is half done.
+    """
+    legacy = _legacy_dir(git_dir)
+    path = legacy / "journal.json"
+    try:
+        document: Any = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        document = None
+    if isinstance(document, dict) and document.get("phase") == DONE:
+        return  # finished: nothing is lost by not aborting it
+    raise OverlayMergeError(
+        f"{path}: a bump journal from an earlier overlay-merge version (a bump it started "
+        "is unfinished or was interrupted)",
+        f"finish or abort it with that version, or remove {path} and {legacy / 'backups'} "
+        "if you have restored the state by hand",
+    )
 
 
 def require_no_unfinished_bump(git_dir: Path) -> Journal | None:
@@ -217,6 +273,7 @@ def load_journal(git_dir: Path) -> Journal | None:
     try:
         document: Any = json.loads(path.read_bytes())
     except FileNotFoundError:
+        _refuse_legacy(git_dir)
         return None
     except (OSError, ValueError) as exc:
         raise OverlayMergeError(

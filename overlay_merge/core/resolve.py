@@ -11,6 +11,7 @@ from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import open_deployment
 from overlay_merge.core.journal import APPLYING, DONE, MERGED, Journal, load_journal, unfinished
+from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.overlay import read_overlay_bytes
 from overlay_merge.core.ownlines import own_lines
@@ -32,6 +33,7 @@ def _overlay_relative(deployment: Deployment, path: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 
+@writes("resolve")
 def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     """Mark conflicted files of the bump in progress as resolved.
 

@@ -44,6 +44,7 @@ from overlay_merge.core.journal import (
     load_journal,
     unfinished,
 )
+from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import (
     BASE_LABEL,
     OURS_LABEL,
@@ -309,6 +310,7 @@ def _own(deployment: Deployment, journal: Journal, path: str) -> OwnLines:
     return own_lines(deployment, path, base=base, target=journal.target, journal=journal)
 
 
+@writes("resolve --hunk")
 def take_hunks(
     deployment: Deployment,
     path: str,
@@ -375,6 +377,7 @@ def take_hunks(
     return TakeResult(path, take, wanted, hunk_views(result, sides), recorded, why, refused)
 
 
+@writes("resolve --undo")
 def undo_last(deployment: Deployment) -> UndoResult:
     """Undo the last hunk choice of the bump in progress: the file's bytes as before it.
 
