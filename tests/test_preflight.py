@@ -174,3 +174,23 @@ def test_an_upstream_symlink_the_target_adds_over_a_users_file_is_refused(
     result = run_cli(sample.deployment, "bump", target, "--choice", "update")
     assert_one_line_error(result, "skyportal/docs-link: untracked")
     assert _state(sample) == before
+
+
+def test_a_plan_made_before_the_overlay_changed_is_refused(sample: Sample) -> None:
+    # The bump screen plans, then waits; another writer (or an editor) may
+    # change the overlay before the maintainer presses `m`.
+    from overlay_merge.core.apply import apply_merge  # noqa: PLC0415
+    from overlay_merge.core.deployment import open_at  # noqa: PLC0415
+    from overlay_merge.core.errors import OverlayMergeError  # noqa: PLC0415
+    from overlay_merge.core.layout import load_layout  # noqa: PLC0415
+    from overlay_merge.core.plan import plan_bump  # noqa: PLC0415
+
+    deployment = open_at(load_layout(sample.deployment))
+    plan = plan_bump(deployment)
+    edited = sample.overlay / "skyportal" / "initial_setup.py"
+    edited.write_bytes(edited.read_bytes() + b"# edited while the screen was open\n")
+    git(sample.deployment, "commit", "-qam", "edited meanwhile")
+    before = _state(sample)
+    with pytest.raises(OverlayMergeError, match="changed since the plan was made"):
+        apply_merge(deployment, plan)
+    assert _state(sample) == before

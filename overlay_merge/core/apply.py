@@ -164,6 +164,8 @@ def _prepare(deployment: Deployment, plan: BumpPlan, choice: str, force: bool) -
     nested = nested_moves(upstream, plan.target)
     upstream_backups = check_upstream_clean(deployment, plan.target, nested, force)
     writes, removals = _overlay_changes(layout, plan) if choice == "merge" else ({}, [])
+    if choice == "merge":
+        _require_unchanged_since_plan(deployment, plan)
     ensure_checkout_objects(upstream, plan.pin, plan.target, nested)
     conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
     for item in conflicts:
@@ -181,6 +183,26 @@ def _prepare(deployment: Deployment, plan: BumpPlan, choice: str, force: bool) -
         journal.remove()
         raise
     return PreparedBump(journal, writes, removals, base_file, nested, force)
+
+
+def _require_unchanged_since_plan(deployment: Deployment, plan: BumpPlan) -> None:
+    """Refuse a plan whose overlay files changed after it was made.
+
+    The plan may have been made before this process took the write lock
+    (the bump screen plans, then waits for the maintainer): its merges must
+    not be written over bytes they were not computed from.
+    """
+    layout = deployment.layout
+    for item in plan.files:
+        try:
+            now = working_state(safe_overlay_path(layout, item.path))
+        except IsADirectoryError:
+            now = None
+        if now != (item.ours.data, item.ours.mode):
+            raise OverlayMergeError(
+                f"{layout.overlay}/{item.path}: changed since the plan was made",
+                "run the bump again",
+            )
 
 
 def _new_journal(
