@@ -289,3 +289,18 @@ def test_build_from_a_sparse_partial_clone_fetches_or_says_one_line(sample: Samp
     assert built.exit_code == 0, built.output
     expected = git_bytes(sample.upstream, "show", f"{sample.commits['s2']}:{outside}")
     assert (sample.deployment / "patched_skyportal" / outside).read_bytes() == expected
+
+
+def test_an_edit_after_a_forced_bump_to_a_backed_up_file_is_refused(sample: Sample) -> None:
+    # --force backed up the user's edit, and the checkout replaced it; editing the
+    # file again after the bump is new work abort must not overwrite with the backup.
+    edited = sample.upstream / CHANGED_BY_BUMP
+    edited.write_bytes(edited.read_bytes() + b"# before the bump\n")
+    before = _state(sample)
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    edited.write_bytes(edited.read_bytes() + b"# after the bump\n")
+    refused = run_cli(sample.deployment, "abort")
+    assert_one_line_error(refused, f"skyportal/{CHANGED_BY_BUMP}: changed since the bump")
+    edited.write_bytes(git_bytes(sample.upstream, "show", f"HEAD:{CHANGED_BY_BUMP}"))
+    assert run_cli(sample.deployment, "abort").exit_code == 0
+    assert _state(sample) == before

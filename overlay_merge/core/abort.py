@@ -61,7 +61,9 @@ class _RepoRestore:
     before: HeadState
     after: str
     prefix: str  # deployment-relative folder of the repository
+    inner: str = ""  # its folder inside the top upstream ("" for the top one)
     deltas: list[TreeDelta] = field(default_factory=list)
+    sparse: frozenset[str] = frozenset()  # skip-worktree paths: git's, not ours
     changed: list[str] = field(default_factory=list)  # repository-relative
 
     @property
@@ -87,7 +89,8 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
     restores = _upstream_restores(deployment, journal)
     _require_no_git_locks(repo, [r.repo for r in restores])
     changed = [rel for rel, full in places.items() if _changed(journal, rel, full)]
-    _find_upstream_changes(restores)
+    changed += _changed_upstream_backups(deployment, journal)
+    _find_upstream_changes(restores, journal)
     # A checkout killed half-way leaves files git was writing: saved, not refused.
     interrupted = [p for r in restores if r.prefix in journal.moving for p in r.changed_paths]
     changed += [p for r in restores if r.prefix not in journal.moving for p in r.changed_paths]
@@ -242,7 +245,7 @@ def _upstream_restores(deployment: Deployment, journal: Journal) -> list[_RepoRe
         if want is None:
             continue
         nested = upstream.nested(path, journal.pin)
-        found.append(_RepoRestore(nested, head, want, f"{layout.upstream}/{path}"))
+        found.append(_RepoRestore(nested, head, want, f"{layout.upstream}/{path}", path))
     for restore in found:
         _check_head(restore)
         restore.deltas = restore.repo.tree_delta(restore.before.commit, restore.after)
@@ -269,7 +272,43 @@ def _check_head(restore: _RepoRestore) -> None:
         )
 
 
-def _find_upstream_changes(restores: list[_RepoRestore]) -> None:
+def _changed_upstream_backups(deployment: Deployment, journal: Journal) -> list[str]:
+    """Upstream files a ``bump --force`` backed up (the user's edits, untracked files in
+    the way) that hold neither that backup nor the pin's or the target's version now:
+    restoring the backup would overwrite what was done to them after the bump."""
+    layout = deployment.layout
+    upstream = deployment.upstream
+    found = []
+    for rel, backup in journal.upstream_dirty.items():
+        full = layout.upstream_path / rel
+        try:
+            state = working_state(full)
+        except IsADirectoryError:
+            # The target's folder now stands where the user's file was: fine while it
+            # holds the target's files only (abort removes them, then restores).
+            if not _holds_only(upstream, journal.target, full, rel):
+                found.append(f"{layout.upstream}/{rel}")
+            continue
+        saved = None if backup.backup is None else (journal.read_backup(backup.backup), backup.mode)
+        versions = [upstream.entry(sha, rel) for sha in (journal.pin, journal.target)]
+        if state != saved and not any(_matches(state, version) for version in versions):
+            found.append(f"{layout.upstream}/{rel}")
+    return found
+
+
+def _holds_only(upstream: UpstreamRepo, target: str, folder: Path, rel: str) -> bool:
+    """True if every file below *folder* (upstream path *rel*) is *target*'s version."""
+    for path in folder.rglob("*"):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        inner = f"{rel}/{path.relative_to(folder).as_posix()}"
+        state = working_state(path)
+        if not _matches(state, upstream.entry(target, inner)):
+            return False
+    return True
+
+
+def _find_upstream_changes(restores: list[_RepoRestore], journal: Journal) -> None:
     """Note, in each restore, the upstream files abort would overwrite that hold
     neither the pin's nor the target's version: work done after the bump (or a
     file git's checkout was writing when it was killed)."""
@@ -277,10 +316,19 @@ def _find_upstream_changes(restores: list[_RepoRestore]) -> None:
         workdir = restore.repo.workdir
         if workdir is None:
             continue
-        sparse = gitcli.skip_worktree_paths(workdir, display=restore.prefix)
-        for delta in _working_deltas(restore.deltas, sparse):
-            if not _at_either(workdir / delta.path, delta):
+        restore.sparse = gitcli.skip_worktree_paths(workdir, display=restore.prefix)
+        backed_up = _backed_up_in(journal, restore)
+        for delta in _working_deltas(restore.deltas, restore.sparse):
+            # A file --force backed up is _changed_upstream_backups' to judge: its
+            # backup is one more version abort may find there.
+            if delta.path not in backed_up and not _at_either(workdir / delta.path, delta):
                 restore.changed.append(delta.path)
+
+
+def _backed_up_in(journal: Journal, restore: _RepoRestore) -> set[str]:
+    """The repository-relative paths of *restore* that ``bump --force`` backed up."""
+    prefix = f"{restore.inner}/" if restore.inner else ""
+    return {rel[len(prefix) :] for rel in journal.upstream_dirty if rel.startswith(prefix)}
 
 
 def _is_gitlink(entry: Entry | None) -> bool:
@@ -317,8 +365,7 @@ def _restore_repo(journal: Journal, restore: _RepoRestore) -> None:
     workdir = restore.repo.workdir
     if workdir is None:
         return
-    sparse = gitcli.skip_worktree_paths(workdir, display=restore.prefix)
-    files = _working_deltas(restore.deltas, sparse)
+    files = _working_deltas(restore.deltas, restore.sparse)
     # Removals first, deepest first: a file of the target may stand where
     # the pin has a folder (or the reverse).
     for delta in sorted((d for d in files if d.old is None), key=lambda d: d.path, reverse=True):

@@ -26,8 +26,8 @@ def working_state(full: Path) -> tuple[bytes, int] | None:
     """
     try:
         st = os.lstat(full)
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # a file where a folder of the path would be: nothing there either
     if stat.S_ISLNK(st.st_mode):
         return os.fsencode(os.readlink(full)), MODE_LINK
     if not stat.S_ISREG(st.st_mode):
