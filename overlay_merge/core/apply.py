@@ -16,7 +16,7 @@ from pathlib import Path
 
 from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError, first_of
+from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import (
     MODE_EXEC,
@@ -86,7 +86,7 @@ def _check_clean(
         if lock is not None:
             raise OverlayMergeError(
                 f"{lock}: exists: another git process is running, or one crashed",
-                f"wait for it, or remove {lock} if no git process runs, then retry",
+                f"wait for it, or remove {quote(lock)} if no git process runs, then retry",
             )
     prefix = layout.overlay + "/"
     dirty = [
@@ -106,7 +106,7 @@ def _check_clean(
         raise OverlayMergeError(
             f"{layout.upstream}/{first_of(upstream_dirty)}: uncommitted changes in the upstream "
             "working tree",
-            f"commit or stash them (`git -C {layout.upstream} stash`) and retry, or pass "
+            f"commit or stash them (`git -C {quote(layout.upstream)} stash`) and retry, or pass "
             "--force (they are backed up first)",
         )
     in_the_way = upstream.untracked_in_the_way(upstream.head(), target)
@@ -114,8 +114,8 @@ def _check_clean(
         raise OverlayMergeError(
             f"{layout.upstream}/{first_of(in_the_way)}: untracked, and the target adds a file "
             "there",
-            f"move it away (or `git -C {layout.upstream} clean -n` to review), or pass --force "
-            "(it is backed up first)",
+            f"move it away (or `git -C {quote(layout.upstream)} clean -n` to review), "
+            "or pass --force (it is backed up first)",
         )
     return sorted({*upstream_dirty, *in_the_way})
 
