@@ -368,6 +368,26 @@ def test_an_odd_file_where_a_file_is_expected_is_refused_never_read(
         maker.close()
 
 
+@pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
+def test_an_odd_untracked_file_in_the_upstream_is_not_backed_up_by_a_forced_bump(
+    sample: Sample, kind: str
+) -> None:
+    # The target adds skyportal/handlers/api/instrument.py; --force backs up
+    # whatever is in the way before the checkout replaces it.
+    full = sample.upstream / "skyportal" / "handlers" / "api" / "instrument.py"
+    maker = KINDS[kind][0](full)
+    next(maker)
+    try:
+        state = _state(sample)
+        [(code, err)] = _run_all(sample.deployment, [["bump", "--choice", "merge", "--force"]])
+        assert code == 3, err
+        assert "instrument.py: is a" in err and err.count("\n") == 1, err
+        assert _state(sample) == state
+        assert not (sample.deployment / ".git" / "overlay-merge" / "journal.json").exists()
+    finally:
+        maker.close()
+
+
 # -- configuration of the wrong type -------------------------------------------------
 
 WRONG_CONFIG: dict[str, tuple[bytes, str]] = {

@@ -37,6 +37,7 @@ from overlay_merge.core.journal import (
 )
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.overlay import safe_overlay_path
+from overlay_merge.core.paths import read_regular
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
     DELETED_UPSTREAM,
@@ -143,10 +144,13 @@ def _nested_moves(upstream: UpstreamRepo, target: str) -> tuple[dict[str, str], 
 def _backup_file(journal: Journal, full: Path) -> Backup:
     if full.is_symlink():
         return Backup(journal.backup(os.fsencode(os.readlink(full))), MODE_LINK)
-    if not full.exists():
+    # A FIFO or a device (an untracked one in the upstream, with --force) is
+    # refused here, before the first write, never opened for a blocking read.
+    data = read_regular(full, str(full), "move it out of the way, then run the bump again")
+    if data is None:
         return Backup(None)
     mode = MODE_EXEC if os.stat(full).st_mode & 0o100 else 0o100644
-    return Backup(journal.backup(full.read_bytes()), mode)
+    return Backup(journal.backup(data), mode)
 
 
 def _write_file(full: Path, data: bytes, mode: int) -> None:
