@@ -77,16 +77,14 @@ def _scan(
                 if not os.path.lexists(os.path.join(entry.path, ".git")):
                     _scan(layout, entry.path, rel + "/", found, with_excluded)
                 continue
+            _refuse_dotgit(layout, rel)
             excluded = layout.is_excluded(rel)
             if excluded and not with_excluded:
                 continue
-            problem = path_problem(rel)
-            if excluded and problem and not any(map(dotgit_problem, rel.split("/"))):
-                # Excluded files are copied by `build` but never named in
-                # `.overlay-base`: a name that cannot be recorded (not UTF-8, a
-                # newline) is fine for them, as the hint below promises.  A
-                # spelling of `.git` is not: it would be one in the build.
-                problem = None
+            # Excluded files are copied by `build` but never named in
+            # `.overlay-base`: a name that cannot be recorded (not UTF-8, a
+            # newline) is fine for them, as the hint below promises.
+            problem = None if excluded else path_problem(rel)
             if problem:
                 raise OverlayMergeError(
                     f"{layout.overlay}/{_shown(rel)}: cannot be an overlay file: {problem}",
@@ -99,6 +97,21 @@ def _scan(
                     _SPECIAL_HINT,
                 )
             found.append(OverlayFile(rel, mode))
+
+
+def _refuse_dotgit(layout: Layout, rel: str) -> None:
+    """Refuse a name git itself refuses (``.git ``, ``git~1``...), excluded or not.
+
+    git refuses it in any repository (``git add -A`` fails), and a build
+    would copy it where NTFS or HFS+ reads it as ``.git``.
+    """
+    for part in rel.split("/"):
+        problem = dotgit_problem(part)
+        if problem:
+            raise OverlayMergeError(
+                f"{layout.overlay}/{_shown(rel)}: cannot be an overlay file: {problem}",
+                "rename it; excluding it does not help, git refuses the name in any repository",
+            )
 
 
 def _shown(name: str) -> str:

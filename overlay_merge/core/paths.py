@@ -24,6 +24,7 @@ from overlay_merge.core.errors import OverlayMergeError
 _HFS_IGNORED = frozenset(
     [0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x206A, 0x2070), 0xFEFF]
 )
+_HFS_DROP = dict.fromkeys(_HFS_IGNORED)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -68,6 +69,9 @@ def dotgit_problem(part: str) -> str | None:
     code points HFS+ ignores (zero-width joiners, direction marks, the BOM)
     are dropped.
     """
+    quick = part.lower()
+    if "g" not in quick or "i" not in quick or "t" not in quick:
+        return None  # every spelling holds g, i and t (this runs for every file)
     lowered = part.translate(_ASCII_LOWER)
     if lowered == ".git":
         return "'.git' component"
@@ -76,7 +80,7 @@ def dotgit_problem(part: str) -> str | None:
         for name in (".git", "git~1"):
             if segment.startswith(name) and _ntfs_tail(segment[len(name) :]):
                 return f"{part!r} component: git refuses it (NTFS reads it as '.git')"
-    if "".join(c for c in lowered if ord(c) not in _HFS_IGNORED) == ".git":
+    if lowered.translate(_HFS_DROP) == ".git":
         shown = part.encode("unicode_escape").decode("ascii")
         return f"'{shown}' component: git refuses it (HFS+ reads it as '.git')"
     return None
