@@ -156,6 +156,47 @@ def test_a_symlink_in_any_layout_path_is_refused_by_every_command(
         assert git(top / case, "rev-parse", "HEAD") == heads
 
 
+def _file_at(sample: Sample, rel: str) -> None:
+    full = sample.deployment / rel
+    if full.is_dir():
+        shutil.rmtree(full)
+    full.write_bytes(b"a file\n")
+
+
+def _fifo_at(sample: Sample, rel: str) -> None:
+    os.mkfifo(sample.deployment / rel)
+
+
+NOT_A_FOLDER = {
+    # case: (make it, options, the message)
+    "base-file-folder-a-file": (
+        lambda s: _file_at(s, "cfg"),
+        ["--base-file", "cfg/.overlay-base"],
+        "cfg/.overlay-base: cfg is a regular file, not a folder",
+    ),
+    "overlay-parent-a-file": (
+        lambda s: _file_at(s, "extensions"),
+        [],
+        f"{OVERLAY}: extensions is a regular file, not a folder",
+    ),
+    "build-parent-a-fifo": (
+        lambda s: _fifo_at(s, "out"),
+        ["--build-dir", "out/patched"],
+        "out/patched: out is a FIFO (named pipe), not a folder",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_A_FOLDER))
+def test_a_file_where_a_layout_folder_is_expected_is_refused(sample: Sample, case: str) -> None:
+    make, options, needle = NOT_A_FOLDER[case]
+    make(sample)
+    state = _state(sample)
+    for args in COMMANDS:
+        assert_one_line_error(run_cli(sample.deployment, *options, *args), needle, "`mv ")
+    assert _state(sample) == state
+
+
 def test_the_link_message_names_the_fix_and_the_target(sample: Sample, tmp_path: Path) -> None:
     _relink(sample, "extensions", tmp_path / "elsewhere")
     result = run_cli(sample.deployment, "bump", "--choice", "merge")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.errors import quote as _q
-from overlay_merge.core.paths import first_symlink, path_problem, read_regular
+from overlay_merge.core.paths import file_kind, first_symlink, path_problem, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -284,16 +285,24 @@ _WHAT = {
 
 
 def require_no_symlink(root: Path, key: str, rel: str) -> None:
-    """Raise if any component of layout path *rel* (the place of *key*) is a symlink.
+    """Raise if any component of layout path *rel* (the place of *key*) is a symlink
+    (or, above the last one, not a folder).
 
     A link anywhere on the way (``extensions -> /elsewhere``, ``cfg`` in
     ``cfg/.overlay-base``, ``skyportal`` -> another clone) would make every
     write to that place land where the link points, so it is refused, inside
     the deployment or not: one line naming the link and how to replace it.
     """
-    link = first_symlink(root, rel)
-    if link is None:
+    found = first_symlink(root, rel)
+    if found is None:
         return
+    link, mode = found
+    if not stat.S_ISLNK(mode):
+        raise OverlayMergeError(
+            f"{rel}: {link} is {file_kind(mode)}, not a folder",
+            f"move it away (`mv {_q(link)} {_q(link + '.old')}`), or set `{key}` in "
+            "[tool.overlay-merge] elsewhere",
+        )
     try:
         target = os.readlink(root / link)
     except OSError:

@@ -96,12 +96,14 @@ def _ntfs_tail(rest: str) -> bool:
     return True
 
 
-def first_symlink(root: Path, rel: str) -> str | None:
-    """The first leading part of *rel* (``a``, ``a/b``...) that is a symlink under *root*.
+def first_symlink(root: Path, rel: str) -> tuple[str, int] | None:
+    """The first leading part of *rel* (``a``, ``a/b``...) under *root* that is in the way.
 
+    That is a symlink at any depth, or anything but a folder above the last
+    part (``cfg`` a file in ``cfg/.overlay-base``), with its ``st_mode``.
     Walks component by component from *root* with ``lstat``, never following
     a link; stops at the first part that does not exist (nothing below it
-    exists either).  None if no part is a link.
+    exists either).  None if nothing is in the way.
     """
     here = root
     parts = rel.split("/")
@@ -109,12 +111,10 @@ def first_symlink(root: Path, rel: str) -> str | None:
         here = here / part
         try:
             mode = os.lstat(here).st_mode
-        except (FileNotFoundError, NotADirectoryError):
+        except FileNotFoundError:
             return None
-        if stat.S_ISLNK(mode):
-            return "/".join(parts[:depth])
-        if not stat.S_ISDIR(mode):
-            return None
+        if stat.S_ISLNK(mode) or (depth < len(parts) and not stat.S_ISDIR(mode)):
+            return "/".join(parts[:depth]), mode
     return None
 
 
@@ -127,6 +127,7 @@ def file_kind(mode: int) -> str:
         (stat.S_ISCHR, "a character device"),
         (stat.S_ISBLK, "a block device"),
         (stat.S_ISLNK, "a symlink"),
+        (stat.S_ISREG, "a regular file"),
     ):
         if test(mode):
             return name
