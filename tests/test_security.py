@@ -10,7 +10,8 @@ absolute), reached as a bump target (rename targets included), as the pin
 (``build``, ``init --infer``) and by ``check``; a symlink committed upstream
 where a submodule later appears; an overlay folder that is a symlink; a
 tampered journal.  `.overlay-base` paths: tests/test_basefile.py (the parser
-accepts no escaping path) and tests/test_robustness_inputs.py.
+accepts no escaping path) and tests/test_robustness_inputs.py.  Symlinks in
+layout paths and in the journal's folder: tests/test_paths.py.
 """
 
 from __future__ import annotations
@@ -340,18 +341,3 @@ def test_a_tampered_journal_is_refused_before_anything_is_written(
     assert (tmp_path / "outside.txt").read_bytes() == b"outside\n"
     assert _state(sample) == state
     assert _changed(before, _snapshot(tmp_path, sample.deployment)) == []
-
-
-def test_a_journal_folder_that_is_a_symlink_is_replaced_not_followed(
-    sample: Sample, tmp_path: Path
-) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "keep.txt").write_bytes(b"mine\n")
-    os.symlink(elsewhere, sample.deployment / ".git" / "overlay-merge")
-    before = _state(sample)
-    assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]
-    assert not (sample.deployment / ".git" / "overlay-merge").is_symlink()
-    assert run_cli(sample.deployment, "abort").exit_code == 0
-    assert _state(sample) == before

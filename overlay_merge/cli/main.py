@@ -19,7 +19,7 @@ import click
 
 from overlay_merge import __version__
 from overlay_merge.core.deployment import Deployment, open_at
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.gitstore import MergeStyle
 from overlay_merge.core.hunks import TAKES, Take
 from overlay_merge.core.layout import load_layout
@@ -475,7 +475,8 @@ def demo(ctx: click.Context, directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         raise OverlayMergeError(
             f"{directory}: exists and is not empty; the demo needs a new folder",
-            f"pick another folder (`overlay-merge demo {directory}-2`) or remove this one",
+            f"pick another folder (`overlay-merge demo {quote(f'{directory}-2')}`) "
+            "or remove this one",
         )
     sample = make_sample(directory)
     click.echo(f"sample deployment created in {sample.deployment}\n")

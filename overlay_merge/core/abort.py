@@ -23,7 +23,7 @@ from pathlib import Path
 
 from overlay_merge.core import gitcli
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError, first_of
+from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.files import (
     blob_id,
     remove_file,
@@ -149,7 +149,7 @@ def _require_no_git_locks(repo: DeploymentRepo, upstreams: list[UpstreamRepo]) -
         if lock is not None:
             raise OverlayMergeError(
                 f"{lock}: exists: another git process is running, or one crashed",
-                f"wait for it, or remove {lock} if no git process runs, then run "
+                f"wait for it, or remove {quote(lock)} if no git process runs, then run "
                 "`overlay-merge abort` again",
             )
 
@@ -259,7 +259,7 @@ def _check_head(restore: _RepoRestore) -> None:
         raise OverlayMergeError(
             f"{restore.prefix}: HEAD is at {head[:7]}, but the bump left it at "
             f"{restore.after[:7]}: it moved since the bump, and abort would lose that",
-            f"check the bump's commit out again (`git -C {restore.prefix} checkout --detach "
+            f"check the bump's commit out again (`git -C {quote(restore.prefix)} checkout --detach "
             f"{restore.after[:7]}`; your commits stay on their branch), then retry",
         )
     ref = restore.before.ref
@@ -267,7 +267,7 @@ def _check_head(restore: _RepoRestore) -> None:
         raise OverlayMergeError(
             f"{restore.prefix}: branch {ref.removeprefix('refs/heads/')} moved since the bump "
             f"(it was at {restore.before.commit[:7]})",
-            f"put it back (`git -C {restore.prefix} branch -f "
+            f"put it back (`git -C {quote(restore.prefix)} branch -f "
             f"{ref.removeprefix('refs/heads/')} {restore.before.commit[:7]}`), then retry",
         )
 

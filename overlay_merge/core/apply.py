@@ -70,7 +70,15 @@ class ApplyResult:
 def _backup_file(journal: Journal, full: Path) -> Backup:
     """A backup of the file or symlink at *full* (a folder there is backed up file by file
     by the caller's pre-flight, never read as one)."""
-    state = working_state(full)
+    try:
+        state = working_state(full)
+    except IsADirectoryError:
+        # A FIFO or a device (an untracked one in the upstream, with --force) is
+        # refused here, before the first write, never opened for a blocking read.
+        raise OverlayMergeError(
+            f"{full}: not a regular file, and the bump would have to back it up",
+            "move it out of the way, then run the bump again",
+        ) from None
     if state is None:
         return Backup(None)
     return Backup(journal.backup(state[0]), state[1])

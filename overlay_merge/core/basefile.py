@@ -9,13 +9,15 @@ number and the problem.  Writing is atomic and always sorted.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
-from overlay_merge.core.paths import path_problem
+from overlay_merge.core.paths import path_problem, read_regular
 
 HEADER = (
     "# overlay-merge: the upstream commit each overlay file was last merged with.\n"
@@ -57,7 +59,7 @@ def parse_base_file(
         if line.endswith("\r"):
             raise OverlayMergeError(
                 f"{where}: CRLF line end; `.overlay-base` uses \\n line ends",
-                f"convert it with `sed -i 's/\\r$//' {source}`",
+                f"convert it with `sed -i 's/\\r$//' {quote(source)}`",
             )
         if not line.strip() or line.startswith("#"):
             continue
@@ -110,17 +112,22 @@ def read_base_file(
     """
     shown = source or str(path)
     try:
-        if path.is_symlink():
-            raise OverlayMergeError(
-                f"{shown}: is a symlink; the base file must be a regular file",
-                f"replace the link with the file it points to (`cp --remove-destination "
-                f'"$(readlink -f {path})" {path}`)',
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
         return {}
-    except IsADirectoryError:
-        raise OverlayMergeError(f"{shown}: is a directory, not a base file") from None
+    if stat.S_ISLNK(mode):
+        raise OverlayMergeError(
+            f"{shown}: is a symlink; the base file must be a regular file",
+            f"replace the link with the file it points to (`cp --remove-destination "
+            f'"$(readlink -f {quote(path)})" {quote(path)}`)',
+        )
+    if stat.S_ISDIR(mode):
+        raise OverlayMergeError(f"{shown}: is a directory, not a base file")
+    # A FIFO, a socket or a device: refused without a blocking read.
+    hint = f"remove it (`rm {quote(path)}`); `overlay-merge init` writes a new one"
+    data = read_regular(path, shown, hint)
+    if data is None:
+        return {}
     return parse_base_file(data, shown, require_sorted=require_sorted)
 
 

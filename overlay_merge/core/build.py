@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError, first_of
+from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import MODE_LINK, SkippedSubmodule, open_deployment
 from overlay_merge.core.lock import writes
@@ -178,7 +178,7 @@ def _checked_target(deployment: Deployment) -> Path:
         raise OverlayMergeError(
             f"{layout.build_dir}: exists and is a symlink or a file, not a build folder; "
             "refusing to replace it",
-            f"remove it (`rm {layout.build_dir}`) or choose another build dir",
+            f"remove it (`rm {quote(layout.build_dir)}`) or choose another build dir",
         )
     repo = open_deployment(layout.root)
     tracked = repo.tracked_under(layout.build_dir)
@@ -194,7 +194,7 @@ def _checked_target(deployment: Deployment) -> Path:
         raise OverlayMergeError(
             f"{layout.build_dir}: exists and was not made by `overlay-merge build`; "
             "a build replaces the whole folder, so refusing",
-            f"if it is an old build by another tool, remove it (`rm -r {layout.build_dir}`) "
+            f"if it is an old build by another tool, remove it (`rm -r {quote(layout.build_dir)}`) "
             "and retry; otherwise choose another build dir",
         )
     final.parent.mkdir(parents=True, exist_ok=True)

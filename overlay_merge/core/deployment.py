@@ -6,8 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from overlay_merge.core.basefile import entry_lines, read_base_file
+from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import UpstreamRepo, open_deployment, open_upstream
 from overlay_merge.core.layout import Layout
+from overlay_merge.core.paths import read_regular, require_real_folder
+
+TOOL_DIR = ".git/overlay-merge"  # as messages name it
 
 
 @dataclass
@@ -44,13 +48,21 @@ class Deployment:
                 continue
             base_file = self.layout.base_file
             try:
-                line = entry_lines(self.layout.base_file_path.read_bytes()).get(path)
-            except OSError:
+                data = read_regular(self.layout.base_file_path, base_file, "")
+                line = entry_lines(data).get(path) if data is not None else None
+            except (OSError, OverlayMergeError):
                 line = None
             where = f"{base_file}:{line}" if line else base_file
             self.upstream.require_commit(commit, f"base of {path} at {where}")
 
 
 def open_at(layout: Layout) -> Deployment:
-    """Open the deployment described by *layout* (its upstream must be initialized)."""
+    """Open the deployment described by *layout* (its upstream must be initialized).
+
+    The bump journal's folder under the deployment's git dir is checked here,
+    for every command: a symlink in it would make a bump write its backups,
+    and an abort read them, wherever the link points.
+    """
+    # The whole folder, not only the journal's part: the build record lives there too.
+    require_real_folder(open_deployment(layout.root).git_dir / "overlay-merge", TOOL_DIR)
     return Deployment(layout, open_upstream(layout.root, layout.upstream))

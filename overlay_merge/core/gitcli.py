@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, quote
 
 # Variables that would point git at another repository, index or work tree
 # than the one named with -C: a user's shell (or a git hook that runs us)
@@ -117,7 +117,7 @@ def modified_paths(workdir: Path, *, display: str) -> list[str]:
         workdir,
         ["status", "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules=all"],
         display=display,
-        fix=f"check that `git -C {display} status` works",
+        fix=f"check that `git -C {quote(display)} status` works",
     )
     fields = out.split(b"\0")
     paths: list[str] = []
@@ -139,7 +139,7 @@ def skip_worktree_paths(workdir: Path, *, display: str) -> frozenset[str]:
         workdir,
         ["ls-files", "-t", "-z"],
         display=display,
-        fix=f"check that `git -C {display} ls-files` works",
+        fix=f"check that `git -C {quote(display)} ls-files` works",
     )
     return frozenset(
         os.fsdecode(record[2:]) for record in out.split(b"\0") if record.startswith(b"S ")
@@ -216,5 +216,6 @@ def fetch_blobs(workdir: Path, remote: str, oids: Sequence[str], *, display: str
         ],
         stdin="".join(f"{oid}\n" for oid in oids).encode(),
         display=display,
-        fix=f"check the connection to {remote}, or fetch them: `git -C {display} fetch {remote}`",
+        fix=f"check the connection to {remote}, or fetch them: "
+        f"`git -C {quote(display)} fetch {quote(remote)}`",
     )

@@ -24,7 +24,7 @@ from pygit2 import ffi
 from pygit2._libgit2 import lib as _libgit2
 
 from overlay_merge.core import gitcli
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.paths import path_problem
 
@@ -162,8 +162,8 @@ class UpstreamRepo:
     def fetch_hint(self) -> str:
         """The command that brings missing history into this repository."""
         if self.repo.is_shallow:
-            return f"git -C {self.display} fetch --unshallow"
-        return f"git -C {self.display} fetch origin"
+            return f"git -C {quote(self.display)} fetch --unshallow"
+        return f"git -C {quote(self.display)} fetch origin"
 
     def head(self) -> str:
         """The checked-out commit (the pin, for the top upstream)."""
@@ -180,7 +180,8 @@ class UpstreamRepo:
         except (KeyError, ValueError, pygit2.GitError):
             raise OverlayMergeError(
                 f"{self.display}: unknown revision {rev!r}",
-                f"{self.fetch_hint()}, or check the name: `git -C {self.display} log --oneline`",
+                f"{self.fetch_hint()}, or check the name: "
+                f"`git -C {quote(self.display)} log --oneline`",
             ) from None
         while isinstance(obj, pygit2.Tag):  # tags of tags peel all the way
             obj = self.repo[obj.target]
@@ -530,9 +531,13 @@ class UpstreamRepo:
         named ``..``, ``.git``, with ``/`` inside) is refused before the bump
         writes anything.  Folders whose tree id equals the one at *since* at
         the same path are skipped (that commit is checked out already).
+        Nested submodules are looked into too, at the commit each gitlink
+        records, in their own object stores (the bump checks them out as
+        well); one that is not initialized, or lacks that commit, is left to
+        the checkout, which does not write into it.
         """
         old = self.tree(since) if since is not None else None
-        return _unsafe_in(self.tree(sha), old, "")
+        return _unsafe_in(self, sha, self.tree(sha), old, "")
 
     def iter_files(
         self, sha: str, skipped: list[SkippedSubmodule] | None = None
@@ -788,8 +793,8 @@ class UpstreamRepo:
                     f"{self.display}: {len(missing)} object(s) {why} are missing from the "
                     f"object store of this partial clone (e.g. blob {_short(missing[0])}), and "
                     f"fetching them from {remote} failed: {exc.message.split(': ', 2)[-1]}",
-                    f"check that {remote} can be reached (`git -C {self.display} fetch "
-                    f"{remote}`), then retry",
+                    f"check that {remote} can be reached (`git -C {quote(self.display)} fetch "
+                    f"{quote(remote)}`), then retry",
                 ) from None
             missing = [oid for oid in missing if not self.has_object(oid)]
             if not missing:
@@ -1065,7 +1070,7 @@ def open_upstream(root: Path, upstream: str) -> UpstreamRepo:
             # `git submodule update --init` would do nothing for it: say what it is.
             raise OverlayMergeError(
                 f"{upstream}/: a plain folder, not a git submodule of the deployment",
-                f"make it one (`git submodule add <url> {upstream}`), or set `upstream` "
+                f"make it one (`git submodule add <url> {quote(upstream)}`), or set `upstream` "
                 "in [tool.overlay-merge]",
             )
         raise OverlayMergeError(f"{upstream}/: upstream submodule is not initialized", INIT_HINT)
@@ -1101,7 +1106,7 @@ class DeploymentRepo:
         if self.repo.head_is_unborn:
             raise OverlayMergeError(
                 f"{self.root}: the deployment has no commit yet, so no pin is recorded",
-                f"commit the upstream submodule first: `git add {path} && git commit`",
+                f"commit the upstream submodule first: `git add {quote(path)} && git commit`",
             )
         tree = self.repo.head.peel(pygit2.Commit).tree
         try:
@@ -1111,7 +1116,7 @@ class DeploymentRepo:
         if obj is None or obj.filemode != MODE_GITLINK:
             raise OverlayMergeError(
                 f"{path}: HEAD of the deployment records no submodule there",
-                f"add the upstream as a submodule: `git submodule add <url> {path}`",
+                f"add the upstream as a submodule: `git submodule add <url> {quote(path)}`",
             )
         return str(obj.id)
 
@@ -1297,26 +1302,48 @@ def line_changes(old: bytes, new: bytes) -> tuple[int, int]:
     return int(added), int(removed)
 
 
-def _unsafe_in(tree: pygit2.Tree, old: pygit2.Tree | None, prefix: str) -> tuple[str, str] | None:
+def _unsafe_in(
+    repo: UpstreamRepo, sha: str, tree: pygit2.Tree, old: pygit2.Tree | None, prefix: str
+) -> tuple[str, str] | None:
+    # prefix: the tree's path in *repo*; *sha*: the commit of *repo* it belongs to.
     for obj in tree:
         name = obj.name or ""
         path = f"{prefix}{name}"
         problem = path_problem(path) or ("'/' in an entry name" if "/" in name else None)
         if problem:
             return path, problem
-        if not isinstance(obj, pygit2.Tree):
-            continue
         try:
             before = old[name] if old is not None else None
         except KeyError:
             before = None
         if before is not None and before.id == obj.id:
             continue
-        older = before if isinstance(before, pygit2.Tree) else None
-        found = _unsafe_in(obj, older, f"{path}/")
+        if obj.filemode == MODE_GITLINK:
+            found = _unsafe_in_gitlink(repo, sha, path, str(obj.id), before)
+        elif isinstance(obj, pygit2.Tree):
+            older = before if isinstance(before, pygit2.Tree) else None
+            found = _unsafe_in(repo, sha, obj, older, f"{path}/")
+        else:
+            continue
         if found:
             return found
     return None
+
+
+def _unsafe_in_gitlink(
+    repo: UpstreamRepo, sha: str, path: str, nested_sha: str, before: pygit2.Object | None
+) -> tuple[str, str] | None:
+    """:func:`_unsafe_in` for the commit the gitlink at *path* records, in its repository."""
+    try:
+        nested = repo.nested(path, sha)
+    except OverlayMergeError:
+        return None  # not initialized: nothing is checked out into it
+    if not nested.has_commit(nested_sha):
+        return None  # the checkout stops on the missing commit before writing in it
+    old_sha = str(before.id) if before is not None and before.filemode == MODE_GITLINK else None
+    old = nested.tree(old_sha) if old_sha is not None and nested.has_commit(old_sha) else None
+    found = _unsafe_in(nested, nested_sha, nested.tree(nested_sha), old, "")
+    return (f"{path}/{found[0]}", found[1]) if found else None
 
 
 def _through_symlink(candidate: Path, git_dir: Path, workdir: Path | None) -> bool:
@@ -1350,7 +1377,7 @@ def _git_failed(
     if lock.exists():
         return OverlayMergeError(
             f"{display}: {lock} exists: another git process is running, or one crashed",
-            f"wait for it, or remove {lock} if no git process runs, then retry",
+            f"wait for it, or remove {quote(lock)} if no git process runs, then retry",
         )
     if fetch_hint is not None and "not found" in str(exc):
         return OverlayMergeError(

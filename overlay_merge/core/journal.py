@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.lock import holds
 from overlay_merge.core.paths import path_problem
@@ -278,12 +278,12 @@ def load_journal(git_dir: Path) -> Journal | None:
     except (OSError, ValueError) as exc:
         raise OverlayMergeError(
             f"{path}: unreadable bump journal ({exc})",
-            f"inspect it; remove {directory} only if no bump is in progress",
+            f"inspect it; remove {quote(directory)} only if no bump is in progress",
         ) from None
     if not isinstance(document, dict):
         raise OverlayMergeError(
             f"{path}: damaged bump journal (not a JSON object)",
-            f"inspect it; remove {directory} only if no bump is in progress",
+            f"inspect it; remove {quote(directory)} only if no bump is in progress",
         )
     if document.pop("version", None) != VERSION:
         raise OverlayMergeError(
@@ -315,7 +315,7 @@ def load_journal(git_dir: Path) -> Journal | None:
     except (KeyError, TypeError, AttributeError) as exc:
         raise OverlayMergeError(
             f"{path}: damaged bump journal (missing {exc})",
-            f"inspect it; remove {directory} only if no bump is in progress",
+            f"inspect it; remove {quote(directory)} only if no bump is in progress",
         ) from None
     problem = _journal_problem(journal)
     if problem:
@@ -323,7 +323,7 @@ def load_journal(git_dir: Path) -> Journal | None:
         # anyone) must not name a place outside the deployment's own files.
         raise OverlayMergeError(
             f"{path}: damaged or tampered bump journal: {problem}; refusing to use it",
-            f"inspect it; remove {directory} only if no bump is in progress",
+            f"inspect it; remove {quote(directory)} only if no bump is in progress",
         )
     return journal
 

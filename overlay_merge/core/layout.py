@@ -10,6 +10,8 @@ overlay-merge's writes outside the deployment.
 from __future__ import annotations
 
 import fnmatch
+import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,8 @@ from functools import cached_property
 from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.paths import path_problem
+from overlay_merge.core.errors import quote as _q
+from overlay_merge.core.paths import file_kind, first_symlink, path_problem, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -115,33 +118,79 @@ def find_root(start: Path) -> Path:
 def _has_config(directory: Path) -> bool:
     if (directory / DEFAULTS["base-file"]).exists():
         return True
-    pyproject = directory / "pyproject.toml"
     try:
-        return "tool" in (data := tomllib.loads(pyproject.read_text("utf-8"))) and (
-            "overlay-merge" in data["tool"]
-        )
-    except (OSError, ValueError):
-        return False
+        return _load_section(directory) is not None
+    except OverlayMergeError:
+        return False  # a broken or odd pyproject.toml is reported once the root is known
+
+
+_PYPROJECT = "pyproject.toml"
+_CONFIG_HINT = "see the [tool.overlay-merge] example in README.md"
 
 
 def _read_pyproject(root: Path) -> dict[str, object]:
-    pyproject = root / "pyproject.toml"
+    """The ``[tool.overlay-merge]`` table of *root*'s pyproject.toml ({} if none)."""
+    return _load_section(root) or {}
+
+
+def _load_section(root: Path) -> dict[str, object] | None:
+    """The ``[tool.overlay-merge]`` table, or None without pyproject.toml or the table.
+
+    Every value of the wrong type raises one line naming its key.
+    """
+    pyproject = root / _PYPROJECT
+    raw = read_regular(
+        pyproject,
+        _PYPROJECT,
+        f"replace it with a regular file, or remove it (`rm {_q(pyproject)}`)",
+        follow=True,
+    )
+    if raw is None:
+        return None
     try:
-        text = pyproject.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OverlayMergeError(f"{pyproject}: cannot be read: {exc}") from None
-    try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise OverlayMergeError(
+            f"{pyproject}: not UTF-8 (byte {exc.start + 1})", "save pyproject.toml as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise OverlayMergeError(
             f"{pyproject}: invalid TOML: {exc}", "fix the TOML syntax in pyproject.toml"
         ) from None
-    section = data.get("tool", {}).get("overlay-merge", {})
-    if not isinstance(section, dict):
-        raise OverlayMergeError(f"{pyproject}: [tool.overlay-merge] must be a table")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise _wrong_type("[tool]", "a table", tool, "write it as a table: [tool.overlay-merge]")
+    section = tool.get("overlay-merge")
+    if section is not None and not isinstance(section, dict):
+        raise _wrong_type(
+            "[tool] overlay-merge",
+            "a table",
+            section,
+            f"write it as [tool.overlay-merge]; {_CONFIG_HINT}",
+        )
     return section
+
+
+def _wrong_type(key: str, expected: str, value: object, hint: str) -> OverlayMergeError:
+    return OverlayMergeError(
+        f"{_PYPROJECT}: {key}: expected {expected}, got {_type_name(value)}", hint
+    )
+
+
+def _type_name(value: object) -> str:
+    """``a string``, ``an integer``... for a message about a TOML value."""
+    kinds: tuple[tuple[type, str], ...] = (
+        (bool, "a boolean"),  # before int: a bool is an int to isinstance
+        (int, "an integer"),
+        (float, "a float"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "a table"),
+    )
+    for kind, name in kinds:
+        if isinstance(value, kind):
+            return name
+    return f"a TOML {type(value).__name__}"
 
 
 def load_layout(
@@ -153,11 +202,31 @@ def load_layout(
 
     *overrides* uses the configuration's key names (``upstream``, ``overlay``,
     ``base-file``, ``build-dir``); ``None`` values are ignored.  *exclude*
-    (from the CLI) is added to the configured globs.
+    (from the CLI) is added to the configured globs.  Every place is then
+    checked on disk component by component from the root: none may be
+    reached through a symlink.
     """
     root = find_root(start)
-    where = f"{root / 'pyproject.toml'} [tool.overlay-merge]"
     section = _read_pyproject(root)
+    values = _configured_paths(root, section, overrides or {})
+    globs = _globs(section)
+    _check_disjoint(values, root)
+    for key, rel in values.items():
+        require_no_symlink(root, key, rel)
+    return Layout(
+        root=root,
+        upstream=values["upstream"],
+        overlay=values["overlay"],
+        base_file=values["base-file"],
+        build_dir=values["build-dir"],
+        exclude=(*globs, *(exclude or ())),
+    )
+
+
+def _configured_paths(
+    root: Path, section: Mapping[str, object], overrides: Mapping[str, str | None]
+) -> dict[str, str]:
+    where = f"{_PYPROJECT}: [tool.overlay-merge]"
     unknown = sorted(set(section) - set(_KEYS))
     if unknown:
         raise OverlayMergeError(
@@ -169,9 +238,14 @@ def load_layout(
         if key in section:
             value = section[key]
             if not isinstance(value, str):
-                raise OverlayMergeError(f"{where}: {key} must be a string, got {value!r}")
+                raise _wrong_type(
+                    f"[tool.overlay-merge] {key}",
+                    "a string (a path relative to the deployment root)",
+                    value,
+                    f'quote it: {key} = "{DEFAULTS[key]}"',
+                )
             values[key] = value
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
         if value is not None:
             values[key] = value
     for key, given in values.items():
@@ -183,17 +257,84 @@ def load_layout(
                 f"set {key} to a relative path in pyproject.toml or on the command line",
             )
         values[key] = value
+    return values
+
+
+def _globs(section: Mapping[str, object]) -> list[str]:
     globs = section.get("exclude", [])
-    if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
-        raise OverlayMergeError(f"{where}: exclude must be a list of glob strings")
-    _check_disjoint(values, root)
-    return Layout(
-        root=root,
-        upstream=values["upstream"],
-        overlay=values["overlay"],
-        base_file=values["base-file"],
-        build_dir=values["build-dir"],
-        exclude=(*globs, *(exclude or ())),
+    if not isinstance(globs, list):
+        got = globs
+    else:
+        got = next((g for g in globs if not isinstance(g, str)), None)
+        if got is None:
+            return [str(g) for g in globs]
+    held = "" if got is globs else "a list holding "
+    raise OverlayMergeError(
+        f"{_PYPROJECT}: [tool.overlay-merge] exclude: expected a list of strings, "
+        f"got {held}{_type_name(got)}",
+        'write it as a list of globs: exclude = ["*.fits", "data/**"]',
+    )
+
+
+_WHAT = {
+    "upstream": "the upstream submodule",
+    "overlay": "the overlay",
+    "base-file": "the base file",
+    "build-dir": "the build dir",
+}
+
+
+def require_no_symlink(root: Path, key: str, rel: str) -> None:
+    """Raise if any component of layout path *rel* (the place of *key*) is a symlink
+    (or, above the last one, not a folder).
+
+    A link anywhere on the way (``extensions -> /elsewhere``, ``cfg`` in
+    ``cfg/.overlay-base``, ``skyportal`` -> another clone) would make every
+    write to that place land where the link points, so it is refused, inside
+    the deployment or not: one line naming the link and how to replace it.
+    """
+    found = first_symlink(root, rel)
+    if found is None:
+        return
+    link, mode = found
+    if not stat.S_ISLNK(mode):
+        raise OverlayMergeError(
+            f"{rel}: {link} is {file_kind(mode)}, not a folder",
+            f"move it away (`mv {_q(link)} {_q(link + '.old')}`), or set `{key}` in "
+            "[tool.overlay-merge] elsewhere",
+        )
+    try:
+        target = os.readlink(root / link)
+    except OSError:
+        target = "?"
+    what = _WHAT.get(key, key)
+    if link == rel:
+        message = f"{rel}: is a symlink (to {target!r}); {what} must not be a link"
+    else:
+        message = (
+            f"{rel}: {link} is a symlink (to {target!r}); {what} must be reached "
+            "through real folders of the deployment, never through a link"
+        )
+    raise OverlayMergeError(message, _link_fix(key, rel, link))
+
+
+def _link_fix(key: str, rel: str, link: str) -> str:
+    q = _q(link)
+    if link == rel and key == "base-file":
+        return (
+            "replace the link with the file it points to "
+            f'(`cp --remove-destination "$(readlink -f {q})" {q}`)'
+        )
+    if link == rel and key == "upstream":
+        return (
+            "remove the link and check the submodule out "
+            f"(`rm {q} && git submodule update --init {q}`)"
+        )
+    if key == "build-dir":
+        return f"remove the link (`rm {q}`; what it points to stays) or set `build-dir` elsewhere"
+    return (
+        f'replace the link with a copy of its folder (`t="$(readlink -f {q})" && rm {q} && '
+        f'cp -a "$t" {q}`), or set `{key}` in [tool.overlay-merge] to a path without links'
     )
 
 

@@ -7,6 +7,7 @@ outside the deployment can neither be read through nor written through.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import MODE_BLOB, MODE_EXEC, MODE_LINK
-from overlay_merge.core.layout import Layout
-from overlay_merge.core.paths import path_problem
+from overlay_merge.core.layout import Layout, require_no_symlink
+from overlay_merge.core.paths import dotgit_problem, path_problem, read_regular
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def scan_overlay(layout: Layout, *, with_excluded: bool = False) -> list[Overlay
     return found
 
 
+_SPECIAL_HINT = "remove it, or add it to `exclude` in [tool.overlay-merge]"
+
+
 def _scan(
     layout: Layout, directory: str, prefix: str, found: list[OverlayFile], with_excluded: bool
 ) -> None:
@@ -73,15 +77,14 @@ def _scan(
                 if not os.path.lexists(os.path.join(entry.path, ".git")):
                     _scan(layout, entry.path, rel + "/", found, with_excluded)
                 continue
+            _refuse_dotgit(layout, rel)
             excluded = layout.is_excluded(rel)
             if excluded and not with_excluded:
                 continue
-            problem = path_problem(rel)
-            if excluded and problem and ".git" not in rel.lower().split("/"):
-                # Excluded files are copied by `build` but never named in
-                # `.overlay-base`: a name that cannot be recorded (not UTF-8, a
-                # newline) is fine for them, as the hint below promises.
-                problem = None
+            # Excluded files are copied by `build` but never named in
+            # `.overlay-base`: a name that cannot be recorded (not UTF-8, a
+            # newline) is fine for them, as the hint below promises.
+            problem = None if excluded else path_problem(rel)
             if problem:
                 raise OverlayMergeError(
                     f"{layout.overlay}/{_shown(rel)}: cannot be an overlay file: {problem}",
@@ -91,9 +94,24 @@ def _scan(
             if mode is None:
                 raise OverlayMergeError(
                     f"{layout.overlay}/{_shown(rel)}: not a regular file or symlink",
-                    "remove it, or add it to `exclude` in [tool.overlay-merge]",
+                    _SPECIAL_HINT,
                 )
             found.append(OverlayFile(rel, mode))
+
+
+def _refuse_dotgit(layout: Layout, rel: str) -> None:
+    """Refuse a name git itself refuses (``.git ``, ``git~1``...), excluded or not.
+
+    git refuses it in any repository (``git add -A`` fails), and a build
+    would copy it where NTFS or HFS+ reads it as ``.git``.
+    """
+    for part in rel.split("/"):
+        problem = dotgit_problem(part)
+        if problem:
+            raise OverlayMergeError(
+                f"{layout.overlay}/{_shown(rel)}: cannot be an overlay file: {problem}",
+                "rename it; excluding it does not help, git refuses the name in any repository",
+            )
 
 
 def _shown(name: str) -> str:
@@ -104,12 +122,18 @@ def _shown(name: str) -> str:
 
 
 def read_overlay_bytes(layout: Layout, path: str) -> bytes:
-    """The content of overlay file *path*: its bytes, or a symlink's target (not followed)."""
+    """The content of overlay file *path*: its bytes, or a symlink's target (not followed).
+
+    Anything but a regular file or a link (a FIFO, a socket, a device, a
+    folder) is refused with one line, never opened for a blocking read.
+    """
     full = os.path.join(layout.overlay_path, path)
     if stat.S_ISLNK(os.lstat(full).st_mode):
         return os.fsencode(os.readlink(full))
-    with open(full, "rb") as fh:
-        return fh.read()
+    data = read_regular(Path(full), f"{layout.overlay}/{_shown(path)}", _SPECIAL_HINT)
+    if data is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), full)
+    return data
 
 
 def safe_overlay_path(layout: Layout, path: str) -> Path:
@@ -125,9 +149,10 @@ def safe_overlay_path(layout: Layout, path: str) -> Path:
             f"{layout.overlay}/{path[:200]!r}: refusing to write there: {problem}",
             "check the upstream commit's tree for hostile or broken names",
         )
+    # The overlay's own folders first (a link may have appeared since the
+    # layout was loaded), then the folders inside it.
+    require_no_symlink(layout.root, "overlay", layout.overlay)
     here = layout.overlay_path
-    if here.is_symlink():
-        raise OverlayMergeError(f"{layout.overlay}: the overlay folder is a symlink; refusing")
     for part in path.split("/")[:-1]:
         here = here / part
         if here.is_symlink() or (here.exists() and not here.is_dir()):

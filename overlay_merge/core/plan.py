@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError, first_of
+from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.gitstore import (
     MODE_LINK,
     MergeStyle,
@@ -183,8 +183,8 @@ def plan_bump(
         if tracked is None:
             raise OverlayMergeError(
                 f"{layout.upstream}: no tracked remote branch to bump to",
-                f"name the target: `overlay-merge bump REV` (after `git -C {layout.upstream} "
-                "fetch`)",
+                "name the target: `overlay-merge bump REV` "
+                f"(after `git -C {quote(layout.upstream)} fetch`)",
             )
         rev, target = tracked
     else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from overlay_merge.core import gitcli
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError, first_of
+from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.gitstore import DeploymentRepo, UpstreamRepo
 
 
@@ -57,7 +57,7 @@ def check_git_state(repo: DeploymentRepo, upstream: UpstreamRepo) -> None:
         if lock is not None:
             raise OverlayMergeError(
                 f"{lock}: exists: another git process is running, or one crashed",
-                f"wait for it, or remove {lock} if no git process runs, then retry",
+                f"wait for it, or remove {quote(lock)} if no git process runs, then retry",
             )
 
 
@@ -97,7 +97,7 @@ def check_upstream_clean(
         raise OverlayMergeError(
             f"{layout.upstream}/{first_of(modified)}: uncommitted changes in the upstream "
             "working tree",
-            f"commit or stash them (`git -C {layout.upstream} stash`) and retry, or pass "
+            f"commit or stash them (`git -C {quote(layout.upstream)} stash`) and retry, or pass "
             "--force (they are backed up first)",
         )
     in_the_way = upstream.checkout_obstacles(upstream.head(), target)
@@ -109,8 +109,8 @@ def check_upstream_clean(
         raise OverlayMergeError(
             f"{layout.upstream}/{first_of(sorted(in_the_way))}: untracked, and the target "
             "puts a file or folder there",
-            f"move it away (or `git -C {layout.upstream} clean -n` to review), or pass --force "
-            "(it is backed up first)",
+            f"move it away (or `git -C {quote(layout.upstream)} clean -n` to review), or pass "
+            "--force (it is backed up first)",
         )
     return sorted({*modified, *in_the_way})
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from overlay_merge.core.basefile import format_base_file, write_base_file
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import MODE_LINK, merge_file, open_deployment
 from overlay_merge.core.hunks import (
@@ -342,14 +342,14 @@ def take_hunks(
     if not count:
         raise OverlayMergeError(
             f"{deployment.layout.overlay}/{path}: no conflict hunk in it",
-            f"`overlay-merge resolve {path}` records it once it is as you want it",
+            f"`overlay-merge resolve {quote(path)}` records it once it is as you want it",
         )
     wrong = [n for n in wanted if not 1 <= n <= count]
     if wrong:
         has = f"{count} (1-{count}, top to bottom)" if count > 1 else "1 (hunk 1)"
         raise OverlayMergeError(
             f"{deployment.layout.overlay}/{path}: no hunk {wrong[0]}; it has {has}",
-            f"`overlay-merge resolve {path} --list` shows them",
+            f"`overlay-merge resolve {quote(path)} --list` shows them",
         )
     try:
         sides: Sides | None = file_sides(deployment, journal, path)

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from overlay_merge.core.check import CheckResult, FileCheck
+from overlay_merge.core.errors import quote
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
     BINARY,
@@ -53,7 +54,7 @@ class Finding:
 
 
 def _bump_command(result: CheckResult) -> str:
-    return f"`overlay-merge bump {result.against or short(result.target)}`"
+    return f"`overlay-merge bump {quote(result.against or short(result.target))}`"
 
 
 def _stale_message(f: FileCheck) -> str:
