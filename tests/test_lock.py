@@ -378,8 +378,22 @@ def test_a_lock_file_that_is_a_symlink_is_refused_not_followed(
     os.symlink(elsewhere, _lock(sample))
     before = _state(sample)
     for args in (["bump", "--choice", "merge"], ["build"], ["init"]):
-        _one_line_error(_run(sample, *args), f"{_lock(sample)}: not a regular file (a symlink?)")
+        # The layout check refuses any link under .git/overlay-merge before the lock is
+        # opened; the lock's own O_NOFOLLOW check stays behind it (test_hold_itself_refuses_a_symlinked_lock_file).
+        _one_line_error(_run(sample, *args), ".git/overlay-merge/lock: is a symlink")
     assert elsewhere.read_bytes() == b"mine\n" and _state(sample) == before
+
+
+def test_hold_itself_refuses_a_symlinked_lock_file(sample: Sample, tmp_path: Path) -> None:
+    # Behind the layout check: a caller of core/lock.py that skipped it.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"mine\n")
+    _lock(sample).parent.mkdir(exist_ok=True)
+    os.symlink(elsewhere, _lock(sample))
+    with pytest.raises(OverlayMergeError, match=r"not a regular file \(a symlink\?\)"):
+        with hold(_git_dir(sample), "bump --choice merge"):
+            pass
+    assert elsewhere.read_bytes() == b"mine\n"
 
 
 # -- re-entrant in one process, not across a fork -------------------------------------
