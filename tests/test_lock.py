@@ -379,7 +379,7 @@ def test_a_lock_file_that_is_a_symlink_is_refused_not_followed(
     before = _state(sample)
     for args in (["bump", "--choice", "merge"], ["build"], ["init"]):
         # The layout check refuses any link under .git/overlay-merge before the lock is
-        # opened; the lock's own O_NOFOLLOW check stays behind it (test_hold_itself_refuses_a_symlinked_lock_file).
+        # opened; the lock's own O_NOFOLLOW check stays behind it (the next test).
         _one_line_error(_run(sample, *args), ".git/overlay-merge/lock: is a symlink")
     assert elsewhere.read_bytes() == b"mine\n" and _state(sample) == before
 
@@ -390,9 +390,11 @@ def test_hold_itself_refuses_a_symlinked_lock_file(sample: Sample, tmp_path: Pat
     elsewhere.write_bytes(b"mine\n")
     _lock(sample).parent.mkdir(exist_ok=True)
     os.symlink(elsewhere, _lock(sample))
-    with pytest.raises(OverlayMergeError, match=r"not a regular file \(a symlink\?\)"):
-        with hold(_git_dir(sample), "bump --choice merge"):
-            pass
+    with (
+        pytest.raises(OverlayMergeError, match=r"not a regular file \(a symlink\?\)"),
+        hold(_git_dir(sample), "bump --choice merge"),
+    ):
+        pass
     assert elsewhere.read_bytes() == b"mine\n"
 
 
