@@ -256,21 +256,21 @@ def test_a_link_at_overlay_merges_git_folder_is_refused(sample: Sample, tmp_path
 
 
 def _move_backups_out(sample: Sample, tmp_path: Path) -> None:
-    _relink(sample, ".git/overlay-merge/backups", tmp_path / "backups")
+    _relink(sample, ".git/overlay-merge/bump/backups", tmp_path / "backups")
 
 
 def _link_the_journal(sample: Sample, tmp_path: Path) -> None:
-    _relink(sample, ".git/overlay-merge/journal.json", tmp_path / "journal.json")
+    _relink(sample, ".git/overlay-merge/bump/journal.json", tmp_path / "journal.json")
 
 
 def _link_one_backup(sample: Sample, tmp_path: Path) -> None:
-    _relink(sample, ".git/overlay-merge/backups/000000", tmp_path / "000000")
+    _relink(sample, ".git/overlay-merge/bump/backups/000000", tmp_path / "000000")
 
 
 IN_A_BUMP = {
-    "backups-folder": (_move_backups_out, ".git/overlay-merge/backups: is a symlink"),
-    "journal-file": (_link_the_journal, ".git/overlay-merge/journal.json: is a symlink"),
-    "one-backup": (_link_one_backup, ".git/overlay-merge/backups/000000: is a symlink"),
+    "backups-folder": (_move_backups_out, ".git/overlay-merge/bump/backups: is a symlink"),
+    "journal-file": (_link_the_journal, ".git/overlay-merge/bump/journal.json: is a symlink"),
+    "one-backup": (_link_one_backup, ".git/overlay-merge/bump/backups/000000: is a symlink"),
 }
 
 
@@ -346,7 +346,7 @@ PLACES = {
     "base-file": (".overlay-base", ".overlay-base"),
     "pyproject": ("pyproject.toml", "pyproject.toml"),
     "overlay-file": (f"{OVERLAY}/skyportal/enum_types.py", f"{OVERLAY}/skyportal/enum_types.py"),
-    "journal": (".git/overlay-merge/journal.json", ".git/overlay-merge/journal.json"),
+    "journal": (".git/overlay-merge/bump/journal.json", ".git/overlay-merge/bump/journal.json"),
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from overlay_merge.core.basefile import format_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.files import remove_file, working_state, write_file
+from overlay_merge.core.files import MODE_EXEC, MODE_FILE, remove_file, working_state, write_file
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.gitstore import DeploymentRepo, open_deployment
 from overlay_merge.core.journal import (
@@ -32,6 +32,7 @@ from overlay_merge.core.journal import (
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.lock import writes
 from overlay_merge.core.overlay import safe_overlay_path
+from overlay_merge.core.paths import read_regular
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
     DELETED_UPSTREAM,
@@ -70,18 +71,16 @@ class ApplyResult:
 def _backup_file(journal: Journal, full: Path) -> Backup:
     """A backup of the file or symlink at *full* (a folder there is backed up file by file
     by the caller's pre-flight, never read as one)."""
-    try:
+    if full.is_symlink():
         state = working_state(full)
-    except IsADirectoryError:
-        # A FIFO or a device (an untracked one in the upstream, with --force) is
-        # refused here, before the first write, never opened for a blocking read.
-        raise OverlayMergeError(
-            f"{full}: not a regular file, and the bump would have to back it up",
-            "move it out of the way, then run the bump again",
-        ) from None
-    if state is None:
+        assert state is not None
+        return Backup(journal.backup(state[0]), state[1])
+    # A FIFO or a device (an untracked one in the upstream, with --force) is
+    # refused here, before the first write, never opened for a blocking read.
+    data = read_regular(full, str(full), "move it out of the way, then run the bump again")
+    if data is None:
         return Backup(None)
-    return Backup(journal.backup(state[0]), state[1])
+    return Backup(journal.backup(data), MODE_EXEC if os.stat(full).st_mode & 0o100 else MODE_FILE)
 
 
 def _side(side: Side | None) -> tuple[bytes, int] | None:
