@@ -304,3 +304,21 @@ def test_an_edit_after_a_forced_bump_to_a_backed_up_file_is_refused(sample: Samp
     edited.write_bytes(git_bytes(sample.upstream, "show", f"HEAD:{CHANGED_BY_BUMP}"))
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert _state(sample) == before
+
+
+def test_a_file_a_killed_checkout_deleted_is_not_claimed_as_saved(sample: Sample) -> None:
+    # Seen on a real deployment: abort said "saved 1 file ... to <folder>" and the
+    # folder did not exist (git had deleted the file when it was stopped).
+    before = _state(sample)
+    _kill_git_checkout_after(sample, 2)
+    assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 3
+    _unkill(sample)
+    (sample.deployment / ".git" / "modules" / "skyportal" / "index.lock").unlink(missing_ok=True)
+    gone = sample.upstream / CHANGED_BY_BUMP
+    gone.unlink(missing_ok=True)
+    report = json.loads(run_cli(sample.deployment, "abort", "--format", "json").output)
+    for rel in report["saved"]:
+        assert (Path(report["saved_to"]) / rel).exists(), rel
+    assert f"skyportal/{CHANGED_BY_BUMP}" not in report["saved"]
+    assert report["saved_to"] is None or Path(report["saved_to"]).is_dir()
+    assert _state(sample) == before

@@ -409,3 +409,20 @@ def test_errors_are_one_line_and_write_nothing(sample: Sample) -> None:
         result = run_cli(sample.deployment, *args)
         assert_one_line_error(result, "(fix: ")
     assert tree_digest(sample.deployment) == before
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line() -> None:
+    # Seen on a real deployment: SIGINT 0.3 s into start-up printed a traceback.
+    script = (
+        "import sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'overlay_merge.cli.main':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        "from overlay_merge.cli.entry import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=False)
+    assert done.returncode == 130
+    assert done.stderr == b"overlay-merge: interrupted while starting; nothing was written\n"

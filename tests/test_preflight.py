@@ -194,3 +194,33 @@ def test_a_plan_made_before_the_overlay_changed_is_refused(sample: Sample) -> No
     with pytest.raises(OverlayMergeError, match="changed since the plan was made"):
         apply_merge(deployment, plan)
     assert _state(sample) == before
+
+
+def test_a_nested_edit_names_the_nested_repository_in_the_fix(sample: Sample) -> None:
+    # `git -C skyportal stash` does not reach into skyportal/baselayer.
+    nested_file = next(p for p in (sample.upstream / "baselayer").rglob("*.py"))
+    nested_file.write_bytes(nested_file.read_bytes() + b"# local edit\n")
+    result = run_cli(sample.deployment, "bump", "--choice", "merge")
+    assert_one_line_error(result, "uncommitted changes in the upstream working tree")
+    assert "`git -C skyportal/baselayer stash`" in result.stderr
+
+
+def test_a_nested_submodule_that_does_not_move_is_not_reported(sample: Sample) -> None:
+    # A target that keeps baselayer where the pin has it, with baselayer not initialized.
+    upstream = sample.upstream
+    git(upstream, "checkout", "-q", "--detach", sample.commits["s2"])
+    git(upstream, "update-index", "--cacheinfo", f"160000,{sample.commits['b1']},baselayer")
+    target = commit_files(upstream, {}, "keep baselayer at b1")
+    git(upstream, "checkout", "-q", "main")
+    git(upstream, "submodule", "update", "-q")
+    git(upstream, "submodule", "deinit", "-q", "-f", "baselayer")
+    overlay_nested = [p for p in sample.overlay.joinpath("baselayer").rglob("*") if p.is_file()]
+    for path in overlay_nested:  # nested overlay files need baselayer's objects
+        path.unlink()
+    git(sample.deployment, "add", "-A")
+    git(sample.deployment, "commit", "-qm", "no baselayer overlay files")
+    run_cli(sample.deployment, "init", "--prune")
+    git(sample.deployment, "commit", "-qam", "prune")
+    result = run_cli(sample.deployment, "bump", target, "--choice", "update")
+    assert result.exit_code == 0, result.output
+    assert "baselayer not moved" not in result.output

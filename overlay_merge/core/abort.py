@@ -102,7 +102,7 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
             "saved under .git/overlay-merge/saved/ first)",
         )
     changed += interrupted
-    saved_to = _save(repo, layout, changed) if changed else None
+    saved, saved_to = _save(repo, layout, changed)
     # The maintainer's files first: plain writes under our control, while
     # moving the upstream back runs git, which can fail (a lock, a hook).
     for rel, full in places.items():
@@ -115,7 +115,7 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
     for rel, backup in journal.upstream_dirty.items():
         _restore(journal, layout.upstream_path / rel, backup)
     journal.remove()
-    return AbortResult(journal, tuple(changed), saved_to)
+    return AbortResult(journal, saved, saved_to)
 
 
 def _journal_to_abort(repo: DeploymentRepo, layout: Layout, force: bool) -> Journal:
@@ -214,20 +214,30 @@ def _remove_temp_file(journal: Journal, full: Path) -> None:
             tmp.unlink()
 
 
-def _save(repo: DeploymentRepo, layout: Layout, changed: list[str]) -> Path:
-    """Copy the files abort is about to overwrite to a folder of their own; return it."""
+def _save(
+    repo: DeploymentRepo, layout: Layout, changed: list[str]
+) -> tuple[tuple[str, ...], Path | None]:
+    """Copy the files abort is about to overwrite to a folder of their own.
+
+    Returns what was saved and where (None: nothing to save; a changed path
+    that holds nothing, such as a file a killed checkout had deleted, has no
+    bytes to keep and is not claimed as saved).
+    """
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     folder = repo.git_dir / "overlay-merge" / "saved" / stamp
+    saved = []
     for rel in changed:
         source = layout.root / rel
         if source.is_dir() and not source.is_symlink():
             # A folder where abort puts a file back: what is inside is saved.
             shutil.copytree(source, folder / rel, symlinks=True, dirs_exist_ok=True)
+            saved.append(rel)
             continue
         state = working_state(source)
         if state is not None:
             write_file(folder / rel, *state)
-    return folder
+            saved.append(rel)
+    return tuple(saved), (folder if saved else None)
 
 
 # -- the upstream ------------------------------------------------------------------

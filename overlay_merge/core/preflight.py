@@ -33,13 +33,17 @@ def nested_moves(upstream: UpstreamRepo, target: str) -> NestedMoves:
         want = upstream.gitlink(target, path)
         if want is None:
             continue
+        # A submodule not initialized whose gitlink does not move is not news.
+        unmoved = want == upstream.gitlink(upstream.head(), path)
         try:
             nested = upstream.nested(path, target)
         except OverlayMergeError:
-            skipped.append(path)
+            if not unmoved:
+                skipped.append(path)
             continue
         if nested.workdir is None or not nested.has_commit(want):
-            skipped.append(path)
+            if not (unmoved and nested.workdir is None):
+                skipped.append(path)
         elif nested.repo.head_is_unborn or nested.head() != want:
             moves[path] = want
     return NestedMoves(moves, tuple(skipped))
@@ -93,11 +97,13 @@ def check_upstream_clean(
     layout = deployment.layout
     upstream = deployment.upstream
     modified = upstream.dirty_files()
+    nested_paths = upstream.submodule_paths(upstream.head())
     if modified and not force:
+        owner = _owner(layout.upstream, modified[0], nested_paths)
         raise OverlayMergeError(
             f"{layout.upstream}/{first_of(modified)}: uncommitted changes in the upstream "
             "working tree",
-            f"commit or stash them (`git -C {quote(layout.upstream)} stash`) and retry, or pass "
+            f"commit or stash them (`git -C {quote(owner)} stash`) and retry, or pass "
             "--force (they are backed up first)",
         )
     in_the_way = upstream.checkout_obstacles(upstream.head(), target)
@@ -106,13 +112,22 @@ def check_upstream_clean(
         since = sub.head()
         in_the_way += [f"{path}/{p}" for p in sub.checkout_obstacles(since, want)]
     if in_the_way and not force:
+        first = sorted(in_the_way)
+        owner = _owner(layout.upstream, first[0], list(nested.moves))
         raise OverlayMergeError(
-            f"{layout.upstream}/{first_of(sorted(in_the_way))}: untracked, and the target "
+            f"{layout.upstream}/{first_of(first)}: untracked, and the target "
             "puts a file or folder there",
-            f"move it away (or `git -C {quote(layout.upstream)} clean -n` to review), or pass "
+            f"move it away (or `git -C {quote(owner)} clean -n` to review), or pass "
             "--force (it is backed up first)",
         )
     return sorted({*modified, *in_the_way})
+
+
+def _owner(upstream_dir: str, path: str, nested_paths: list[str]) -> str:
+    """The repository (deployment-relative) whose git commands act on upstream *path*:
+    the nested submodule holding it, else the upstream itself."""
+    holders = [p for p in nested_paths if path.startswith(p + "/")]
+    return f"{upstream_dir}/{max(holders, key=len)}" if holders else upstream_dir
 
 
 def ensure_checkout_objects(
