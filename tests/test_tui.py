@@ -36,7 +36,7 @@ from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
 from overlay_merge.tui.app import BumpApp, ResultScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
-from overlay_merge.tui.widgets import FileList, LinesView, file_row
+from overlay_merge.tui.widgets import FileList, LinesView, file_row, is_settled
 
 OVERLAY = "extensions/skyportal"
 SIZE = (100, 30)
@@ -64,15 +64,32 @@ def select(path: str) -> Callable[[BumpApp], None]:
     return step
 
 
+SETTLE_ROUNDS = 200  # rounds of the event loop, not seconds: a bound on a broken app
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until the app is where its last key put it (its own state, never a time).
+
+    Animations done, then the event loop run until no scroll waits for a
+    layout and no worker runs (:func:`is_settled`).
+    """
+    await pilot.wait_for_scheduled_animations()
+    for _ in range(SETTLE_ROUNDS):
+        if is_settled(pilot.app):
+            return
+        await pilot.pause()
+    raise AssertionError(f"the app did not settle in {SETTLE_ROUNDS} rounds")
+
+
 async def _drive(app: App[Any], steps: tuple[Step, ...], size: tuple[int, int]) -> None:
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         for step in steps:
             if callable(step):
                 step(app)  # type: ignore[arg-type]
             else:
                 await pilot.press(step)
-            await pilot.pause()
+            await settle(pilot)
 
 
 def drive(app: App[Any], *steps: Step, size: tuple[int, int] = SIZE) -> App[Any]:
@@ -497,43 +514,59 @@ def test_an_up_to_date_overlay_says_so(sample: Sample) -> None:
 # -- snapshots (100x30) ---------------------------------------------------------------
 
 
-async def _select_conflict(pilot: Pilot[Any]) -> None:
-    select("skyportal/initial_setup.py")(pilot.app)  # type: ignore[arg-type]
-    await pilot.pause()
+def steps(*todo: Step) -> Callable[[Pilot[Any]], Any]:
+    """A ``run_before`` for ``snap_compare``: run *todo* like :func:`drive`, settling after each.
+
+    The snapshot is taken once the app settled, never after a fixed pause.
+    """
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for step in todo:
+            if callable(step):
+                step(pilot.app)  # type: ignore[arg-type]
+            else:
+                await pilot.press(step)
+            await settle(pilot)
+
+    return run
+
+
+CONFLICT = "skyportal/initial_setup.py"
 
 
 def test_snapshot_bump_merge_preview(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=_select_conflict)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps(select(CONFLICT)))
 
 
 def test_snapshot_bump_overlay_tab(sample: Sample, snap_compare: Any) -> None:
     assert snap_compare(
-        _bump_app(sample), press=["1"], terminal_size=SIZE, run_before=_select_conflict
+        _bump_app(sample), terminal_size=SIZE, run_before=steps(select(CONFLICT), "1")
     )
 
 
 def test_snapshot_bump_upstream_tab_with_decision(sample: Sample, snap_compare: Any) -> None:
     assert snap_compare(
-        _bump_app(sample), press=["2", "k"], terminal_size=SIZE, run_before=_select_conflict
+        _bump_app(sample), terminal_size=SIZE, run_before=steps(select(CONFLICT), "2", "k")
     )
 
 
 def test_snapshot_confirm_merge(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), press=["m"], terminal_size=SIZE)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("m"))
 
 
 def test_snapshot_after_merge(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), press=["m", "y"], terminal_size=SIZE)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("m", "y"))
 
 
 def test_snapshot_commits(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), press=["l"], terminal_size=SIZE)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("l"))
 
 
 def test_snapshot_review_80x24(sample: Sample, snap_compare: Any) -> None:
     deployment = open_at(load_layout(sample.deployment))
     app = BumpApp(plan_bump(deployment, deployment.pin()), review=True)
-    assert snap_compare(app, terminal_size=(80, 24))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=steps())
 
 
 # -- the line view and the rendering ---------------------------------------------------
@@ -601,3 +634,20 @@ def test_demo_in_a_terminal_opens_the_bump_screen(
     assert "merged skyportal" in result.output  # the screen's merge was carried out
     upstream = tmp_path / "demo" / "deployment" / "skyportal"
     assert git(upstream, "rev-parse", "HEAD") == git(upstream, "rev-parse", "origin/main")
+
+
+def test_a_scroll_asked_before_the_layout_is_pending_until_it_lands() -> None:
+    seen: list[Any] = []
+
+    async def run() -> None:
+        app = _Lines()
+        async with app.run_test(size=(40, 20)) as pilot:
+            view = app.query_one(LinesView)
+            view.jump_to_first = True
+            view.show([Text(f"line {i}") for i in range(100)], [30])
+            seen.append(view.pending)  # asked, not yet landed
+            await settle(pilot)
+            seen.extend([view.pending, is_settled(app), round(view.scroll_y)])
+
+    asyncio.run(run())
+    assert seen == [True, False, True, 28]

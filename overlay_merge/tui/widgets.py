@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region, Size
@@ -191,6 +191,16 @@ class LinesView(ScrollView, can_focus=True):
         self.marks: list[int] = []
         self.jump_to_first = False
         self._mark: int | None = None  # the mark last jumped to
+        self._pending = 0  # scrolls waiting for the next layout (see ``pending``)
+
+    @property
+    def pending(self) -> bool:
+        """True while a scroll asked for is waiting for the view to be laid out.
+
+        What tests (and anything reading ``scroll_y``) wait on: once False,
+        the view is where ``show`` or ``scroll_after_layout`` put it.
+        """
+        return self._pending > 0
 
     def show(self, lines: list[Text], marks: list[int], *, keep_position: bool = False) -> None:
         """Replace the content; at the first mark (or the top) unless *keep_position*."""
@@ -205,8 +215,23 @@ class LinesView(ScrollView, can_focus=True):
             if self.jump_to_first and marks:
                 # A conflict is what the maintainer came for: open on it, once
                 # laid out (a view not yet sized cannot scroll).
-                self.call_after_refresh(self._open_on_first_mark)
+                self._after_layout(self._open_on_first_mark)
         self.refresh()
+
+    def scroll_after_layout(self, y: int) -> None:
+        """Scroll to line *y* once the view is laid out (a view not yet sized cannot scroll)."""
+        self._after_layout(lambda: self.scroll_to(y=y, animate=False))
+
+    def _after_layout(self, callback: Callable[[], object]) -> None:
+        self._pending += 1
+
+        def run() -> None:
+            try:
+                callback()
+            finally:
+                self._pending -= 1
+
+        self.call_after_refresh(run)
 
     def render_line(self, y: int) -> Strip:
         """One screen line: the cached strip of the content line, cropped to the view."""
@@ -238,6 +263,16 @@ class LinesView(ScrollView, can_focus=True):
         self._mark = index
         self.scroll_to(y=max(self.marks[index] - 2, 0), animate=False)
         return index
+
+
+def is_settled(app: App[object]) -> bool:
+    """True once the app is where its last key put it: no scroll waiting, no worker running.
+
+    Tests wait on this (``await pilot.pause()`` until it holds), never on time.
+    """
+    if any(not worker.is_finished for worker in app.workers):
+        return False
+    return not any(view.pending for screen in app.screen_stack for view in screen.query(LinesView))
 
 
 class ConfirmScreen(ModalScreen[bool]):
