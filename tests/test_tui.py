@@ -24,7 +24,9 @@ from click.testing import CliRunner
 from conftest import run_cli, tree_digest
 from rich.text import Text
 from textual.app import App
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from overlay_merge.cli import interactive
 from overlay_merge.cli.main import cli
@@ -36,7 +38,7 @@ from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
 from overlay_merge.tui.app import BumpApp, ResultScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
-from overlay_merge.tui.widgets import FileList, LinesView, file_row, is_settled
+from overlay_merge.tui.widgets import FileList, InfoScreen, LinesView, file_row, is_settled
 
 OVERLAY = "extensions/skyportal"
 SIZE = (100, 30)
@@ -295,6 +297,40 @@ def test_commits_and_keys_panels(sample: Sample) -> None:
     note = lambda a: screens.append(type(a.screen).__name__)  # noqa: E731
     drive(_bump_app(sample), "l", note, "escape", "question_mark", note, "q", note, "c")
     assert screens == ["InfoScreen", "InfoScreen", "Screen"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+def test_the_keys_help_scrolls_to_its_last_line(sample: Sample, size: tuple[int, int]) -> None:
+    seen: dict[str, Any] = {}
+
+    def look(name: str) -> Callable[[BumpApp], None]:
+        def step(app: BumpApp) -> None:
+            screen = app.screen
+            assert isinstance(screen, InfoScreen)
+            body = screen.query_one("#info-body", VerticalScroll)
+            dialog = screen.query_one(".dialog")
+            hint = screen.query(Static).last()
+            seen[name] = {
+                "focused": app.focused is body,
+                # Nothing of the panel is cut by the dialog or the terminal.
+                "inside": all(
+                    app.screen.region.contains_region(w.region)
+                    and dialog.region.contains_region(w.region)
+                    for w in (body, hint)
+                ),
+                "y": body.scroll_y,
+                "max": body.max_scroll_y,
+                "bottom": body.scroll_y + body.scrollable_content_region.height,
+                "lines": body.virtual_size.height,
+            }
+
+        return step
+
+    drive(_bump_app(sample), "question_mark", look("top"), "end", look("end"), "q", "c", size=size)
+    top, end = seen["top"], seen["end"]
+    assert top["focused"] and top["inside"] and end["inside"]
+    assert top["max"] > 0 and top["y"] == 0  # it does not fit: it scrolls
+    assert end["y"] == end["max"] and end["bottom"] == end["lines"]  # the last line is on screen
 
 
 def test_opens_on_the_first_file_to_resolve(sample: Sample) -> None:
@@ -561,6 +597,12 @@ def test_snapshot_after_merge(sample: Sample, snap_compare: Any) -> None:
 
 def test_snapshot_commits(sample: Sample, snap_compare: Any) -> None:
     assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("l"))
+
+
+def test_snapshot_keys_help_scrolled_to_its_end_80x24(sample: Sample, snap_compare: Any) -> None:
+    assert snap_compare(
+        _bump_app(sample), terminal_size=(80, 24), run_before=steps("question_mark", "end")
+    )
 
 
 def test_snapshot_review_80x24(sample: Sample, snap_compare: Any) -> None:

@@ -63,28 +63,30 @@ DECISION_NAMES = {
 }
 KEYS_HELP = """\
 [b]choices[/b] (bump only)
-  m        stop and merge: write the merges, move the pin (asks y/Enter)
-  u        update anyway: move the pin only (asks y/Enter)
+  m        stop and merge: write the merges, move the pin
+  u        update anyway: move the pin only (both ask: y/Enter)
   c q Esc  cancel: change nothing
 
 [b]the selected file[/b] (bump only; before applying)
   a        take the merge (the default)
   k        keep the overlay file as it is (its base stays)
   t        take upstream's version
-  d        drop the overlay file (converged and deleted-upstream files)
+  d        drop the overlay file (converged, deleted-upstream)
 
 [b]moving around[/b]
-  ↑ ↓      select a file            Tab      focus the view, then ↑ ↓ PgUp PgDn ← →
+  ↑ ↓      select a file
+  Tab      focus the view: ↑ ↓ PgUp PgDn ← → scroll it
   1 2 3    overlay / upstream / merge preview
   n p      next / previous conflict (merge preview) or hunk
   l        the upstream commits of the range
   ?        this help
 
 [b]after a merge[/b]
-  Enter h  take sides hunk by hunk: o overlay, u upstream, b both, B both
-           (upstream first), z undo, e $EDITOR at the hunk, r record on/off
-  e        open the selected file in $EDITOR; `git mergetool` works too,
-           then `overlay-merge resolve`"""
+  Enter h  hunk by hunk: o overlay, u upstream, b both,
+           B both (upstream first), z undo, r record on/off,
+           e $EDITOR at the hunk
+  e        open the selected file in $EDITOR
+           (or `git mergetool`), then `overlay-merge resolve`"""
 
 
 class BumpApp(App[Report | None]):
