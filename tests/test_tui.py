@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -33,9 +34,10 @@ from overlay_merge.cli.main import cli
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import BumpPlan, FilePlan, Side, plan_bump
-from overlay_merge.core.sample import Sample, git
+from overlay_merge.core.sample import Sample, git, make_sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
+from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.tui.app import BumpApp, ResultScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
 from overlay_merge.tui.widgets import FileList, InfoScreen, LinesView, file_row, is_settled
@@ -166,6 +168,53 @@ def test_result_screen_lists_files_to_resolve_and_exits_with_the_cli_code(
     }
     assert isinstance(app.return_value, ApplyReport)
     assert app.return_code == app.return_value.return_code == 1  # conflicts left
+
+
+def _pick_in_result(path: str) -> Callable[[BumpApp], None]:
+    def step(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        index = [f.target_path for f in screen.items].index(path)
+        screen.query_one("#to-resolve").highlighted = index  # type: ignore[attr-defined]
+
+    return step
+
+
+def test_the_report_after_the_screens_is_the_state_now(sample: Sample) -> None:
+    setup = "skyportal/initial_setup.py"
+    rows: list[str] = []
+    shown: list[str] = []
+
+    def look(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        options = screen.query_one("#to-resolve")
+        index = [f.target_path for f in screen.items].index(setup)
+        rows.append(str(options.get_option_at_index(index).prompt))  # type: ignore[attr-defined]
+        shown.append(str(screen.query_one("#report-text").render()))  # type: ignore[attr-defined]
+
+    deployment, plan = _open(sample.deployment)
+    app = BumpApp(
+        plan,
+        apply=partial(interactive.carry_out, deployment, plan),
+        root=sample.deployment,
+        deployment=deployment,
+    )
+    # Take upstream's side of the file's one hunk on the hunk screen, back, done.
+    drive(app, "m", "y", _pick_in_result(setup), look, "enter", "u", "q", look, "q")
+    assert "markers left" in rows[0] and rows[1].endswith("resolved")
+    report = app.return_value
+    assert isinstance(report, HunkSessionReport) and app.return_code == 1  # three are left
+    text = report.render("text")
+    assert re.search(rf"^  resolved +{re.escape(setup)}$", text, re.MULTILINE), text
+    assert not re.search(rf"^  conflict +{re.escape(setup)}", text, re.MULTILINE), text
+    assert "4 files" not in text and "3 files still to resolve" in text
+    assert setup not in text.splitlines()[-1]
+    assert text.count("to resolve") == 1  # one "next" line, not the merge's stale one too
+    assert text in shown[1] or shown[1].rstrip() in text  # the screen showed it too
+    data = json.loads(report.render("json"))
+    assert setup not in data["conflicts_left"] and data["resolved_since"] == [setup]
+    assert len(data["conflicts_left"]) == 3
 
 
 def test_declining_the_confirmation_writes_nothing(sample: Sample) -> None:
@@ -672,8 +721,10 @@ def test_demo_in_a_terminal_opens_the_bump_screen(
 ) -> None:
     monkeypatch.setattr(BumpApp, "run", _scripted("m", "y", "q"))
     result = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo")], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    # As `bump` after the same keys: conflicts are left, exit 1, next is resolve.
+    assert result.exit_code == 1, result.output
     assert "merged skyportal" in result.output  # the screen's merge was carried out
+    assert "overlay-merge resolve" in result.output.splitlines()[-1]
     upstream = tmp_path / "demo" / "deployment" / "skyportal"
     assert git(upstream, "rev-parse", "HEAD") == git(upstream, "rev-parse", "origin/main")
 
@@ -693,3 +744,27 @@ def test_a_scroll_asked_before_the_layout_is_pending_until_it_lands() -> None:
 
     asyncio.run(run())
     assert seen == [True, False, True, 28]
+
+
+@pytest.mark.parametrize(
+    ("keys", "code", "next_command"),
+    [(("c",), 0, "bump"), (("u", "y"), 0, "status"), (("m", "y", "q"), 1, "resolve")],
+)
+def test_demo_exits_and_says_what_next_like_bump(
+    tmp_path: Path,
+    terminal: None,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: tuple[str, ...],
+    code: int,
+    next_command: str,
+) -> None:
+    monkeypatch.setattr(BumpApp, "run", _scripted(*keys))
+    demo = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo")], catch_exceptions=False)
+    last = demo.output.splitlines()[-1]
+    assert demo.exit_code == code, demo.output
+    assert last.startswith(
+        f"next: cd {tmp_path / 'demo' / 'deployment'} && overlay-merge {next_command} "
+    )
+    # The same keys on `bump` over a fresh sample exit the same way.
+    fresh = make_sample(tmp_path / "fresh")
+    assert run_cli(fresh.deployment, "bump").exit_code == code

@@ -36,7 +36,9 @@ from overlay_merge.core.plan import (
     FilePlan,
     decide,
 )
+from overlay_merge.core.takes import conflict_paths
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, VIEWS
+from overlay_merge.reports.bump import ApplyReport
 from overlay_merge.reports.diff import FileDiff, diff_file
 from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report, plural, short
@@ -395,7 +397,7 @@ class ResultScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="report"):
-            yield Static(Text(self.report.render("text")))
+            yield Static(Text(self.report.render("text")), id="report-text")
         if self.items:
             yield Static(
                 Text(
@@ -414,6 +416,9 @@ class ResultScreen(ModalScreen[None]):
 
     def _row(self, item: FilePlan) -> Text:
         row = Text(f"{item.target_path} ").append_text(badge(item.state, full=True))
+        left = self._left()
+        if left is not None and item.target_path not in left:
+            return row.append(" resolved", "bold green")
         if item.content is None:
             return row  # binary, deleted upstream: no markers were written
         full = self.root / self.plan.overlay / item.target_path
@@ -452,6 +457,11 @@ class ResultScreen(ModalScreen[None]):
                 session.undone += self.session.undone
                 session.resolved = [*self.session.resolved, *session.resolved]
             self.session = session
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """The report and the rows as things stand now (after the hunk screen, an editor)."""
+        self.query_one("#report-text", Static).update(Text(self.final_report().render("text")))
         options = self.query_one("#to-resolve", OptionList)
         for index, item in enumerate(self.items):
             options.replace_option_prompt_at_index(index, self._row(item))
@@ -465,15 +475,32 @@ class ResultScreen(ModalScreen[None]):
         path = self.items[index].target_path
         if not open_in_editor(self, self.root / self.plan.overlay / path):
             return
-        options.replace_option_prompt_at_index(index, self._row(self.items[index]))
+        self._refresh()
 
-    def action_done(self) -> None:
+    def _left(self) -> list[str] | None:
+        """The files of the bump still in conflict now (None when that cannot be read)."""
+        if self.deployment is None:
+            return None
+        try:
+            return conflict_paths(self.deployment, done_ok=True)
+        except OverlayMergeError:
+            return None
+
+    def final_report(self) -> Report:
+        """What is printed once the screen closes, computed now: not the report of the merge
+        as it was written, but every file as it stands (resolved ones as resolved)."""
+        left = self._left()
         report: Report = self.report
+        if left is not None and isinstance(report, ApplyReport):
+            report = report.now(left)
         if self.session is not None:
             s = self.session
-            report = HunkSessionReport(
-                s.taken, s.undone, tuple(s.resolved), tuple(s.left), before=self.report
-            )
+            still = tuple(left) if left is not None else tuple(s.left)
+            report = HunkSessionReport(s.taken, s.undone, tuple(s.resolved), still, before=report)
+        return report
+
+    def action_done(self) -> None:
+        report = self.final_report()
         self.app.exit(report, return_code=report.return_code)
 
 
