@@ -33,14 +33,21 @@ from overlay_merge.cli import interactive
 from overlay_merge.cli.main import cli
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import BumpPlan, FilePlan, Side, plan_bump
+from overlay_merge.core.plan import BumpPlan, FilePlan, Side, plan_bump, review_range
 from overlay_merge.core.sample import Sample, git, make_sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
 from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.tui.app import BumpApp, ResultScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
-from overlay_merge.tui.widgets import FileList, InfoScreen, LinesView, file_row, is_settled
+from overlay_merge.tui.widgets import (
+    ConfirmScreen,
+    FileList,
+    InfoScreen,
+    LinesView,
+    file_row,
+    is_settled,
+)
 
 OVERLAY = "extensions/skyportal"
 SIZE = (100, 30)
@@ -234,6 +241,32 @@ def test_update_after_confirmation_moves_only_the_pin(sample: Sample, tmp_path: 
     assert app.return_code == 0
     assert _overlay_state(sample.deployment) == expected
     assert expected["<pin>"] == sample.commits["s2"]
+
+
+@pytest.mark.parametrize(("size", "cut"), [((80, 24), False), ((60, 20), True)])
+def test_update_confirmation_lists_the_files_that_go_stale(
+    sample: Sample, size: tuple[int, int], cut: bool
+) -> None:
+    seen: list[Any] = []
+
+    def look(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        dialog = screen.query_one(".dialog")
+        seen.append((screen.question.plain, app.screen.region.contains_region(dialog.region)))
+        seen.append(all(app.screen.region.contains_region(w.region) for w in screen.query(Static)))
+
+    drive(_bump_app(sample), "u", look, "n", "c", size=size)
+    (question, fits), statics_fit = seen
+    stale = [p for p, state in sample.expected.items() if state != "unchanged"]
+    assert fits and statics_fit
+    assert f"{len(stale)} overlay files will go stale" in question
+    named = [p for p in stale if p in question]
+    if cut:
+        assert 0 < len(named) < len(stale)
+        assert f"… and {len(stale) - len(named)} more" in question
+    else:
+        assert named == stale and "more" not in question
 
 
 # -- per-file decisions ---------------------------------------------------------
@@ -454,6 +487,38 @@ def test_review_is_read_only(sample: Sample) -> None:
     assert screens == ["Screen"] and app.decisions == {}
     assert app.return_value is None and app.return_code == 0
     assert tree_digest(sample.deployment) == before
+
+
+def test_review_lists_the_commits_from_the_bases_to_the_pin(sample: Sample) -> None:
+    # After an update anyway the pin moved on and every base stayed behind it.
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    deployment = open_at(load_layout(sample.deployment))
+    plan = plan_bump(deployment, deployment.pin())
+    assert plan.commits == ()  # the target is the pin: the bump's own list is empty
+    app = BumpApp(plan, review=True, commit_range=review_range(deployment, plan))
+    seen: list[str] = []
+
+    def look(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, InfoScreen)
+        seen.extend([screen.title_text, screen.body.plain, str(app.query_one("#range").render())])  # type: ignore[attr-defined]
+
+    drive(app, "l", look, "q", "q")
+    # From the oldest base recorded (git's own count of the range), newest first.
+    bases = {
+        line.split()[0]
+        for line in (sample.deployment / ".overlay-base").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    upstream = sample.deployment / "skyportal"
+    behind = {b: int(git(upstream, "rev-list", "--count", f"{b}..HEAD")) for b in bases}
+    oldest, count = max(behind.items(), key=lambda item: item[1])
+    assert count >= 1 and oldest != sample.commits["s2"]
+    assert seen[0].startswith(
+        f"{count} commit{'s' if count > 1 else ''} {oldest[:7]}..{sample.commits['s2'][:7]}"
+    )
+    assert seen[1].startswith(sample.commits["s2"][:7]) and len(seen[1].splitlines()) == count
+    assert f"{count} commit" in seen[2] and f"since {oldest[:7]}" in seen[2]
 
 
 # -- through the CLI ----------------------------------------------------------------

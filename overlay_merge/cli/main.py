@@ -373,7 +373,7 @@ def review(ctx: click.Context, rev: str | None) -> None:
         )
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
-    interactive.review_screen(plan)
+    interactive.review_screen(deployment, plan)
     ctx.exit(0)
 
 

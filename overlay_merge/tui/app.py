@@ -32,6 +32,7 @@ from overlay_merge.core.plan import (
     KEEP_OVERLAY,
     TAKE_MERGE,
     TAKE_UPSTREAM,
+    UNCHANGED,
     BumpPlan,
     FilePlan,
     decide,
@@ -45,12 +46,14 @@ from overlay_merge.reports.report import EXIT_CANNOT, Report, plural, short
 from overlay_merge.tui.hunks import HunkScreen, Session, open_in_editor
 from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
 from overlay_merge.tui.widgets import (
+    BADGE_WIDTH,
     ConfirmScreen,
     FileList,
     InfoScreen,
     LinesView,
     badge,
     counts_line,
+    left_truncate,
 )
 
 Apply = Callable[[str, Mapping[str, str]], Report]
@@ -124,9 +127,13 @@ class BumpApp(App[Report | None]):
         root: Path | None = None,
         review: bool = False,
         deployment: Deployment | None = None,
+        commit_range: tuple[str, tuple[tuple[str, str], ...]] | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
+        # The commits `l` lists, from where: the pin's for a bump; for review, from
+        # the files' bases (``review_range``), as the pin is the target there.
+        self.commit_range = commit_range or (plan.pin, plan.commits)
         self.review = review
         self._apply = apply
         self._root = root
@@ -174,14 +181,19 @@ class BumpApp(App[Report | None]):
             line = Text("review ", "bold").append(f"{p.upstream}: the overlay against upstream ")
             line.append(short(p.target), "bold")
             if p.target == p.pin:
-                return line.append(" (the pin)")
+                line.append(" (the pin)")
         else:
             line = Text("bump ", "bold").append(f"{p.upstream} ")
             line.append(short(p.pin), "bold").append(" → ").append(short(p.target), "bold")
-        if p.target_rev not in (p.target, p.pin):
+        if p.target_rev not in (p.target, p.pin) and not (self.review and p.target == p.pin):
             line.append(f" ({p.target_rev})")
-        line.append(f" · {plural(len(p.commits), 'commit')}")
-        if p.commits:
+        start, commits = self.commit_range
+        if self.review and not commits:
+            return line  # every base is the target: nothing to list
+        line.append(f" · {plural(len(commits), 'commit')}")
+        if self.review:
+            line.append(f" since {short(start)}")
+        if commits:
             line.append("  l: list", "dim")
         return line
 
@@ -277,13 +289,16 @@ class BumpApp(App[Report | None]):
             self.notify(f"no {what} in this view", timeout=2)
 
     def action_commits(self) -> None:
+        start, commits = self.commit_range
         body = Text()
-        for sha, subject in self.plan.commits:
+        for sha, subject in commits:
             body.append(short(sha), "bold yellow").append(f" {subject}\n")
-        if not self.plan.commits:
-            body.append("no commits: the target is the pin")
-        p = self.plan
-        title = f"{plural(len(p.commits), 'commit')} {short(p.pin)}..{short(p.target)}"
+        if not commits:
+            empty = "every file's base is the target" if self.review else "the target is the pin"
+            body.append(f"no commits: {empty}")
+        title = f"{plural(len(commits), 'commit')} {short(start)}..{short(self.plan.target)}"
+        if self.review:
+            title += " (from the oldest base of the overlay files)"
         self.push_screen(InfoScreen(title, body))
 
     def action_keys(self) -> None:
@@ -331,6 +346,11 @@ class BumpApp(App[Report | None]):
         move = f"move {p.upstream} {short(p.pin)} → {short(p.target)}"
         if choice == "update":
             question = Text("Update anyway: ", "bold").append(f"{move}; the overlay stays as it is")
+            stale = [f for f in self.plan.files if f.state != UNCHANGED]
+            if stale:
+                question.append(f"\n{plural(len(stale), 'overlay file')} will go stale", "bold")
+                question.append(" (drift shown by `overlay-merge status`):")
+                question.append_text(self._names(stale))
             if self.decisions:
                 question.append("\n(per-file decisions only apply to a merge)")
             return question
@@ -343,6 +363,21 @@ class BumpApp(App[Report | None]):
             chosen = ", ".join(f"{v} {k}" for k, v in sorted(self.decisions.items()))
             question.append(f"\ndecisions: {chosen}")
         return question
+
+    def _names(self, files: list[FilePlan]) -> Text:
+        """One line per file (state, path cut from the left), as many as the dialog holds."""
+        # The dialog: 72 columns at most, 95% of the width; border, padding, the
+        # question's other lines and the y/n line take about 12 rows.
+        width = min(72, self.size.width * 95 // 100) - 6 - BADGE_WIDTH - 2
+        room = max(self.size.height * 9 // 10 - 12, 1)
+        shown = files if len(files) <= room else files[: max(room - 1, 1)]
+        text = Text()
+        for f in shown:
+            text.append("\n  ").append_text(badge(f.state))
+            text.append(" " + left_truncate(f.path, max(width, 8)))
+        if len(shown) < len(files):
+            text.append(f"\n  … and {len(files) - len(shown)} more", "dim")
+        return text
 
     def _carry_out(self, choice: str) -> None:
         if self._apply is None:
@@ -516,6 +551,8 @@ def run_bump(
     return app.report if app.report is not None else apply("cancel", {})
 
 
-def run_review(plan: BumpPlan) -> None:
-    """Open the read-only reviewer's view of *plan*."""
-    BumpApp(plan, review=True).run()
+def run_review(
+    plan: BumpPlan, commit_range: tuple[str, tuple[tuple[str, str], ...]] | None = None
+) -> None:
+    """Open the read-only reviewer's view of *plan* (``l`` lists *commit_range*)."""
+    BumpApp(plan, review=True, commit_range=commit_range).run()
