@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -24,19 +25,29 @@ from click.testing import CliRunner
 from conftest import run_cli, tree_digest
 from rich.text import Text
 from textual.app import App
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from overlay_merge.cli import interactive
 from overlay_merge.cli.main import cli
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import BumpPlan, FilePlan, Side, plan_bump
-from overlay_merge.core.sample import Sample, git
+from overlay_merge.core.plan import BumpPlan, FilePlan, Side, plan_bump, review_range
+from overlay_merge.core.sample import Sample, git, make_sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
+from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.tui.app import BumpApp, ResultScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
-from overlay_merge.tui.widgets import FileList, LinesView, file_row
+from overlay_merge.tui.widgets import (
+    ConfirmScreen,
+    FileList,
+    InfoScreen,
+    LinesView,
+    file_row,
+    is_settled,
+)
 
 OVERLAY = "extensions/skyportal"
 SIZE = (100, 30)
@@ -64,15 +75,32 @@ def select(path: str) -> Callable[[BumpApp], None]:
     return step
 
 
+SETTLE_ROUNDS = 200  # rounds of the event loop, not seconds: a bound on a broken app
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until the app is where its last key put it (its own state, never a time).
+
+    Animations done, then the event loop run until no scroll waits for a
+    layout and no worker runs (:func:`is_settled`).
+    """
+    await pilot.wait_for_scheduled_animations()
+    for _ in range(SETTLE_ROUNDS):
+        if is_settled(pilot.app):
+            return
+        await pilot.pause()
+    raise AssertionError(f"the app did not settle in {SETTLE_ROUNDS} rounds")
+
+
 async def _drive(app: App[Any], steps: tuple[Step, ...], size: tuple[int, int]) -> None:
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         for step in steps:
             if callable(step):
                 step(app)  # type: ignore[arg-type]
             else:
                 await pilot.press(step)
-            await pilot.pause()
+            await settle(pilot)
 
 
 def drive(app: App[Any], *steps: Step, size: tuple[int, int] = SIZE) -> App[Any]:
@@ -149,6 +177,53 @@ def test_result_screen_lists_files_to_resolve_and_exits_with_the_cli_code(
     assert app.return_code == app.return_value.return_code == 1  # conflicts left
 
 
+def _pick_in_result(path: str) -> Callable[[BumpApp], None]:
+    def step(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        index = [f.target_path for f in screen.items].index(path)
+        screen.query_one("#to-resolve").highlighted = index  # type: ignore[attr-defined]
+
+    return step
+
+
+def test_the_report_after_the_screens_is_the_state_now(sample: Sample) -> None:
+    setup = "skyportal/initial_setup.py"
+    rows: list[str] = []
+    shown: list[str] = []
+
+    def look(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        options = screen.query_one("#to-resolve")
+        index = [f.target_path for f in screen.items].index(setup)
+        rows.append(str(options.get_option_at_index(index).prompt))  # type: ignore[attr-defined]
+        shown.append(str(screen.query_one("#report-text").render()))  # type: ignore[attr-defined]
+
+    deployment, plan = _open(sample.deployment)
+    app = BumpApp(
+        plan,
+        apply=partial(interactive.carry_out, deployment, plan),
+        root=sample.deployment,
+        deployment=deployment,
+    )
+    # Take upstream's side of the file's one hunk on the hunk screen, back, done.
+    drive(app, "m", "y", _pick_in_result(setup), look, "enter", "u", "q", look, "q")
+    assert "markers left" in rows[0] and rows[1].endswith("resolved")
+    report = app.return_value
+    assert isinstance(report, HunkSessionReport) and app.return_code == 1  # three are left
+    text = report.render("text")
+    assert re.search(rf"^  resolved +{re.escape(setup)}$", text, re.MULTILINE), text
+    assert not re.search(rf"^  conflict +{re.escape(setup)}", text, re.MULTILINE), text
+    assert "4 files" not in text and "3 files still to resolve" in text
+    assert setup not in text.splitlines()[-1]
+    assert text.count("to resolve") == 1  # one "next" line, not the merge's stale one too
+    assert text in shown[1] or shown[1].rstrip() in text  # the screen showed it too
+    data = json.loads(report.render("json"))
+    assert setup not in data["conflicts_left"] and data["resolved_since"] == [setup]
+    assert len(data["conflicts_left"]) == 3
+
+
 def test_declining_the_confirmation_writes_nothing(sample: Sample) -> None:
     before = tree_digest(sample.deployment)
     app = _bump_app(sample)
@@ -166,6 +241,32 @@ def test_update_after_confirmation_moves_only_the_pin(sample: Sample, tmp_path: 
     assert app.return_code == 0
     assert _overlay_state(sample.deployment) == expected
     assert expected["<pin>"] == sample.commits["s2"]
+
+
+@pytest.mark.parametrize(("size", "cut"), [((80, 24), False), ((60, 20), True)])
+def test_update_confirmation_lists_the_files_that_go_stale(
+    sample: Sample, size: tuple[int, int], cut: bool
+) -> None:
+    seen: list[Any] = []
+
+    def look(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        dialog = screen.query_one(".dialog")
+        seen.append((screen.question.plain, app.screen.region.contains_region(dialog.region)))
+        seen.append(all(app.screen.region.contains_region(w.region) for w in screen.query(Static)))
+
+    drive(_bump_app(sample), "u", look, "n", "c", size=size)
+    (question, fits), statics_fit = seen
+    stale = [p for p, state in sample.expected.items() if state != "unchanged"]
+    assert fits and statics_fit
+    assert f"{len(stale)} overlay files will go stale" in question
+    named = [p for p in stale if p in question]
+    if cut:
+        assert 0 < len(named) < len(stale)
+        assert f"… and {len(stale) - len(named)} more" in question
+    else:
+        assert named == stale and "more" not in question
 
 
 # -- per-file decisions ---------------------------------------------------------
@@ -280,6 +381,40 @@ def test_commits_and_keys_panels(sample: Sample) -> None:
     assert screens == ["InfoScreen", "InfoScreen", "Screen"]
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+def test_the_keys_help_scrolls_to_its_last_line(sample: Sample, size: tuple[int, int]) -> None:
+    seen: dict[str, Any] = {}
+
+    def look(name: str) -> Callable[[BumpApp], None]:
+        def step(app: BumpApp) -> None:
+            screen = app.screen
+            assert isinstance(screen, InfoScreen)
+            body = screen.query_one("#info-body", VerticalScroll)
+            dialog = screen.query_one(".dialog")
+            hint = screen.query(Static).last()
+            seen[name] = {
+                "focused": app.focused is body,
+                # Nothing of the panel is cut by the dialog or the terminal.
+                "inside": all(
+                    app.screen.region.contains_region(w.region)
+                    and dialog.region.contains_region(w.region)
+                    for w in (body, hint)
+                ),
+                "y": body.scroll_y,
+                "max": body.max_scroll_y,
+                "bottom": body.scroll_y + body.scrollable_content_region.height,
+                "lines": body.virtual_size.height,
+            }
+
+        return step
+
+    drive(_bump_app(sample), "question_mark", look("top"), "end", look("end"), "q", "c", size=size)
+    top, end = seen["top"], seen["end"]
+    assert top["focused"] and top["inside"] and end["inside"]
+    assert top["max"] > 0 and top["y"] == 0  # it does not fit: it scrolls
+    assert end["y"] == end["max"] and end["bottom"] == end["lines"]  # the last line is on screen
+
+
 def test_opens_on_the_first_file_to_resolve(sample: Sample) -> None:
     app = _bump_app(sample)
     seen: list[str] = []
@@ -352,6 +487,38 @@ def test_review_is_read_only(sample: Sample) -> None:
     assert screens == ["Screen"] and app.decisions == {}
     assert app.return_value is None and app.return_code == 0
     assert tree_digest(sample.deployment) == before
+
+
+def test_review_lists_the_commits_from_the_bases_to_the_pin(sample: Sample) -> None:
+    # After an update anyway the pin moved on and every base stayed behind it.
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    deployment = open_at(load_layout(sample.deployment))
+    plan = plan_bump(deployment, deployment.pin())
+    assert plan.commits == ()  # the target is the pin: the bump's own list is empty
+    app = BumpApp(plan, review=True, commit_range=review_range(deployment, plan))
+    seen: list[str] = []
+
+    def look(app: BumpApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, InfoScreen)
+        seen.extend([screen.title_text, screen.body.plain, str(app.query_one("#range").render())])  # type: ignore[attr-defined]
+
+    drive(app, "l", look, "q", "q")
+    # From the oldest base recorded (git's own count of the range), newest first.
+    bases = {
+        line.split()[0]
+        for line in (sample.deployment / ".overlay-base").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    upstream = sample.deployment / "skyportal"
+    behind = {b: int(git(upstream, "rev-list", "--count", f"{b}..HEAD")) for b in bases}
+    oldest, count = max(behind.items(), key=lambda item: item[1])
+    assert count >= 1 and oldest != sample.commits["s2"]
+    assert seen[0].startswith(
+        f"{count} commit{'s' if count > 1 else ''} {oldest[:7]}..{sample.commits['s2'][:7]}"
+    )
+    assert seen[1].startswith(sample.commits["s2"][:7]) and len(seen[1].splitlines()) == count
+    assert f"{count} commit" in seen[2] and f"since {oldest[:7]}" in seen[2]
 
 
 # -- through the CLI ----------------------------------------------------------------
@@ -497,43 +664,65 @@ def test_an_up_to_date_overlay_says_so(sample: Sample) -> None:
 # -- snapshots (100x30) ---------------------------------------------------------------
 
 
-async def _select_conflict(pilot: Pilot[Any]) -> None:
-    select("skyportal/initial_setup.py")(pilot.app)  # type: ignore[arg-type]
-    await pilot.pause()
+def steps(*todo: Step) -> Callable[[Pilot[Any]], Any]:
+    """A ``run_before`` for ``snap_compare``: run *todo* like :func:`drive`, settling after each.
+
+    The snapshot is taken once the app settled, never after a fixed pause.
+    """
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for step in todo:
+            if callable(step):
+                step(pilot.app)  # type: ignore[arg-type]
+            else:
+                await pilot.press(step)
+            await settle(pilot)
+
+    return run
+
+
+CONFLICT = "skyportal/initial_setup.py"
 
 
 def test_snapshot_bump_merge_preview(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=_select_conflict)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps(select(CONFLICT)))
 
 
 def test_snapshot_bump_overlay_tab(sample: Sample, snap_compare: Any) -> None:
     assert snap_compare(
-        _bump_app(sample), press=["1"], terminal_size=SIZE, run_before=_select_conflict
+        _bump_app(sample), terminal_size=SIZE, run_before=steps(select(CONFLICT), "1")
     )
 
 
 def test_snapshot_bump_upstream_tab_with_decision(sample: Sample, snap_compare: Any) -> None:
     assert snap_compare(
-        _bump_app(sample), press=["2", "k"], terminal_size=SIZE, run_before=_select_conflict
+        _bump_app(sample), terminal_size=SIZE, run_before=steps(select(CONFLICT), "2", "k")
     )
 
 
 def test_snapshot_confirm_merge(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), press=["m"], terminal_size=SIZE)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("m"))
 
 
 def test_snapshot_after_merge(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), press=["m", "y"], terminal_size=SIZE)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("m", "y"))
 
 
 def test_snapshot_commits(sample: Sample, snap_compare: Any) -> None:
-    assert snap_compare(_bump_app(sample), press=["l"], terminal_size=SIZE)
+    assert snap_compare(_bump_app(sample), terminal_size=SIZE, run_before=steps("l"))
+
+
+def test_snapshot_keys_help_scrolled_to_its_end_80x24(sample: Sample, snap_compare: Any) -> None:
+    assert snap_compare(
+        _bump_app(sample), terminal_size=(80, 24), run_before=steps("question_mark", "end")
+    )
 
 
 def test_snapshot_review_80x24(sample: Sample, snap_compare: Any) -> None:
     deployment = open_at(load_layout(sample.deployment))
     app = BumpApp(plan_bump(deployment, deployment.pin()), review=True)
-    assert snap_compare(app, terminal_size=(80, 24))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=steps())
 
 
 # -- the line view and the rendering ---------------------------------------------------
@@ -597,7 +786,50 @@ def test_demo_in_a_terminal_opens_the_bump_screen(
 ) -> None:
     monkeypatch.setattr(BumpApp, "run", _scripted("m", "y", "q"))
     result = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo")], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    # As `bump` after the same keys: conflicts are left, exit 1, next is resolve.
+    assert result.exit_code == 1, result.output
     assert "merged skyportal" in result.output  # the screen's merge was carried out
+    assert "overlay-merge resolve" in result.output.splitlines()[-1]
     upstream = tmp_path / "demo" / "deployment" / "skyportal"
     assert git(upstream, "rev-parse", "HEAD") == git(upstream, "rev-parse", "origin/main")
+
+
+def test_a_scroll_asked_before_the_layout_is_pending_until_it_lands() -> None:
+    seen: list[Any] = []
+
+    async def run() -> None:
+        app = _Lines()
+        async with app.run_test(size=(40, 20)) as pilot:
+            view = app.query_one(LinesView)
+            view.jump_to_first = True
+            view.show([Text(f"line {i}") for i in range(100)], [30])
+            seen.append(view.pending)  # asked, not yet landed
+            await settle(pilot)
+            seen.extend([view.pending, is_settled(app), round(view.scroll_y)])
+
+    asyncio.run(run())
+    assert seen == [True, False, True, 28]
+
+
+@pytest.mark.parametrize(
+    ("keys", "code", "next_command"),
+    [(("c",), 0, "bump"), (("u", "y"), 0, "status"), (("m", "y", "q"), 1, "resolve")],
+)
+def test_demo_exits_and_says_what_next_like_bump(
+    tmp_path: Path,
+    terminal: None,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: tuple[str, ...],
+    code: int,
+    next_command: str,
+) -> None:
+    monkeypatch.setattr(BumpApp, "run", _scripted(*keys))
+    demo = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo")], catch_exceptions=False)
+    last = demo.output.splitlines()[-1]
+    assert demo.exit_code == code, demo.output
+    assert last.startswith(
+        f"next: cd {tmp_path / 'demo' / 'deployment'} && overlay-merge {next_command} "
+    )
+    # The same keys on `bump` over a fresh sample exit the same way.
+    fresh = make_sample(tmp_path / "fresh")
+    assert run_cli(fresh.deployment, "bump").exit_code == code

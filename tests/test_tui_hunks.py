@@ -15,7 +15,7 @@ import pytest
 from conftest import run_cli
 from multihunk import OURS, PATH, THEIRS, MultiHunk, make_multi_hunk
 from test_bump import _bases, _unmerged
-from test_tui import SIZE, _scripted, drive
+from test_tui import SIZE, _scripted, drive, steps
 from textual.app import App
 from textual.widgets import OptionList
 
@@ -241,4 +241,4 @@ def test_files_without_hunks_say_why(sample: Sample) -> None:
 def test_snapshot_hunk_view(sample: Sample, multi: MultiHunk, snap_compare: Any) -> None:
     _merged(sample, multi)
     os.environ.pop("NO_COLOR", None)
-    assert snap_compare(ResolveApp(_deployment(sample)), press=["n"], terminal_size=SIZE)
+    assert snap_compare(ResolveApp(_deployment(sample)), terminal_size=SIZE, run_before=steps("n"))

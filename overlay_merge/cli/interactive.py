@@ -14,7 +14,7 @@ from functools import partial
 
 from overlay_merge.core.apply import apply_merge, apply_update
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.plan import BumpPlan, decide
+from overlay_merge.core.plan import BumpPlan, decide, review_range
 from overlay_merge.core.takes import conflict_paths
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.hunks import HunkSessionReport
@@ -61,8 +61,8 @@ def resolve_screen(deployment: Deployment) -> Report:
     )
 
 
-def review_screen(plan: BumpPlan) -> None:
+def review_screen(deployment: Deployment, plan: BumpPlan) -> None:
     """Open the read-only reviewer's view of *plan*."""
     from overlay_merge.tui.app import run_review  # noqa: PLC0415 - textual only when used
 
-    run_review(plan)
+    run_review(plan, review_range(deployment, plan))

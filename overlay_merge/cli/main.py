@@ -29,6 +29,7 @@ from overlay_merge.core.status import compute_status
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
 from overlay_merge.reports.bump import (
     AbortReport,
+    CancelReport,
     PlanReport,
     ResolveReport,
 )
@@ -372,7 +373,7 @@ def review(ctx: click.Context, rev: str | None) -> None:
         )
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
-    interactive.review_screen(plan)
+    interactive.review_screen(deployment, plan)
     ctx.exit(0)
 
 
@@ -483,16 +484,31 @@ def demo(ctx: click.Context, directory: Path) -> None:
     deployment = _Options(sample.deployment, {}, ()).deployment()
     click.echo(StatusReport(compute_status(deployment)).render("text"))
     plan = plan_bump(deployment)
-    if interactive.is_terminal():
-        report = interactive.bump_screen(deployment, plan)
-        click.echo(report.render("text"), nl=False)
-    else:
+    if not interactive.is_terminal():
+        # Nothing was tried: the sample is made, the plan shown; exit 0.
         click.echo(PlanReport(plan).render("text"))
-    click.echo(
-        f"next: cd {sample.deployment} && overlay-merge bump   "
-        "(or: bump --dry-run, bump --choice merge, resolve, abort, check, review, diff)"
-    )
-    ctx.exit(0)
+        click.echo(_demo_next(sample.deployment, None))
+        ctx.exit(0)
+    report = interactive.bump_screen(deployment, plan)
+    click.echo(report.render("text"), nl=False)
+    click.echo(_demo_next(sample.deployment, report))
+    ctx.exit(report.return_code)  # as `bump` would: 1 while conflicts are left
+
+
+def _demo_next(deployment: Path, report: Report | None) -> str:
+    """The demo's last line: what to run next, after the choice made on the screen (if any)."""
+    where = f"next: cd {deployment} && overlay-merge"
+    if report is not None and report.return_code:
+        return (
+            f"{where} resolve   (the hunk screen on the conflicts left; "
+            "or: diff --merged, status, abort)"
+        )
+    if report is None or isinstance(report, CancelReport):
+        return (
+            f"{where} bump   "
+            "(or: bump --dry-run, bump --choice merge, resolve, abort, check, review, diff)"
+        )
+    return f"{where} status   (then `git diff` and commit; `overlay-merge abort` undoes the bump)"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

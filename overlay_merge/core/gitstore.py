@@ -271,6 +271,18 @@ class UpstreamRepo:
             raise self._history_missing(old, new) from None
         return int(ahead)
 
+    def oldest_of(self, shas: Sequence[str]) -> str | None:
+        """The commit every one of *shas* descends from (one of them when they lie on one
+        line of history, else their octopus merge base); None if they share no history."""
+        for sha in shas:
+            if all(self.is_ancestor(sha, other) for other in shas):
+                return sha
+        try:
+            found = self.repo.merge_base_octopus([pygit2.Oid(hex=s) for s in shas])
+        except (KeyError, pygit2.GitError):
+            return None
+        return None if found is None else str(found)
+
     def commits_between(self, old: str, new: str) -> list[tuple[str, str]]:
         """``(sha, subject)`` of commits reachable from *new* but not *old*, newest first."""
         self.require_commit(old, "needed to list the commits between")

@@ -419,3 +419,20 @@ def _decided(item: FilePlan, decision: str | None) -> FilePlan:
     if decision in (TAKE_UPSTREAM, DROP):
         return replace(item, decision=DROP, content=None, mode=None, renamed_to=None)
     return item
+
+
+def review_range(deployment: Deployment, plan: BumpPlan) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """What a reviewer's commit list shows: from the files' bases to the plan's target.
+
+    The first commit every file's base descends from (the oldest base), and
+    the upstream commits from it to the target, newest first: what upstream
+    changed under the overlay, where ``plan.commits`` (pin to target) is
+    empty when the target is the pin.
+    """
+    bases = sorted({f.base_commit for f in plan.files if f.base_commit != plan.target})
+    if not bases:
+        return plan.target, ()
+    oldest = deployment.upstream.oldest_of(bases)
+    if oldest is None:
+        return plan.pin, plan.commits
+    return oldest, tuple(deployment.upstream.commits_between(oldest, plan.target))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from overlay_merge.core.abort import AbortResult
@@ -136,10 +137,24 @@ class ApplyReport:
 
     plan: BumpPlan
     result: ApplyResult
+    resolved: tuple[str, ...] = ()  # conflicts of the merge resolved since (see ``now``)
 
     @property
     def return_code(self) -> int:
         return EXIT_FOUND if self.result.conflicts else EXIT_OK
+
+    def now(self, left: Sequence[str]) -> ApplyReport:
+        """This report as things stand now: *left* is what is still in conflict.
+
+        The merge's conflicts not in *left* were resolved since it was written
+        (hunk by hunk, in an editor then ``resolve``): listed as resolved, not
+        as conflicts, and not counted as files to resolve.
+        """
+        if self.result.choice != "merge":
+            return self
+        still = tuple(p for p in self.result.conflicts if p in left)
+        done = tuple(p for p in (*self.resolved, *self.result.conflicts) if p not in left)
+        return replace(self, result=replace(self.result, conflicts=still), resolved=done)
 
     def render(self, fmt: str) -> str:
         return to_json(self.as_json()) if fmt == "json" else self.as_text()
@@ -152,11 +167,13 @@ class ApplyReport:
             "written": list(r.written),
             "moved": r.moved,
             "conflicts_left": list(r.conflicts),
+            "resolved_since": list(self.resolved),
             "nested_moved": list(r.nested_moved),
             "nested_skipped": list(r.nested_skipped),
         }
 
-    def as_text(self) -> str:
+    def as_text(self, *, next_step: bool = True) -> str:
+        """The report; without *next_step*, no last line saying what to do next."""
         p, r = self.plan, self.result
         if r.choice == "update":
             lines = [
@@ -174,6 +191,9 @@ class ApplyReport:
             for f in p.files:
                 if f.state == "unchanged" and f.decision == TAKE_MERGE:
                     continue
+                if f.target_path in self.resolved:
+                    lines.append(f"  {'resolved':<9} {f.path}")
+                    continue
                 lines.append(
                     f"  {_verb(f):<9} {f.path}" + (f"  {_detail(f)}" if _detail(f) else "")
                 )
@@ -184,12 +204,12 @@ class ApplyReport:
                 f"  nested submodule {p.upstream}/{path} not moved (commit missing): "
                 "git submodule update --init --recursive"
             )
-        if r.conflicts:
+        if next_step and r.conflicts:
             lines.append(
                 f"{plural(len(r.conflicts), 'file')} to resolve: fix them (`git mergetool` "
                 "works), then `overlay-merge resolve`; `overlay-merge abort` undoes the bump"
             )
-        else:
+        elif next_step:
             lines.append("done; review with `git diff`, then commit (`overlay-merge abort` undoes)")
         return "\n".join(lines) + "\n"
 

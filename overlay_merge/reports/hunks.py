@@ -16,6 +16,7 @@ from overlay_merge.core.takes import (
     TakeResult,
     UndoResult,
 )
+from overlay_merge.reports.bump import ApplyReport
 from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, Report, plural, short, to_json
 
 TAKE_NAMES = {
@@ -217,7 +218,12 @@ class HunkSessionReport:
             if self.before is not None:
                 document = {**json.loads(self.before.render("json")), **document}
             return to_json(document)
-        lines = [self.before.render("text").rstrip("\n")] if self.before is not None else []
+        lines: list[str] = []
+        if isinstance(self.before, ApplyReport):
+            # Its own "to resolve" line would repeat (or contradict) the one below.
+            lines.append(self.before.as_text(next_step=False).rstrip("\n"))
+        elif self.before is not None:
+            lines.append(self.before.render("text").rstrip("\n"))
         lines.append(
             f"hunk by hunk: {plural(self.taken, 'choice')}"
             + (f", {self.undone} undone" if self.undone else "")

@@ -32,23 +32,28 @@ from overlay_merge.core.plan import (
     KEEP_OVERLAY,
     TAKE_MERGE,
     TAKE_UPSTREAM,
+    UNCHANGED,
     BumpPlan,
     FilePlan,
     decide,
 )
+from overlay_merge.core.takes import conflict_paths
 from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, VIEWS
+from overlay_merge.reports.bump import ApplyReport
 from overlay_merge.reports.diff import FileDiff, diff_file
 from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.reports.report import EXIT_CANNOT, Report, plural, short
 from overlay_merge.tui.hunks import HunkScreen, Session, open_in_editor
 from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
 from overlay_merge.tui.widgets import (
+    BADGE_WIDTH,
     ConfirmScreen,
     FileList,
     InfoScreen,
     LinesView,
     badge,
     counts_line,
+    left_truncate,
 )
 
 Apply = Callable[[str, Mapping[str, str]], Report]
@@ -63,28 +68,30 @@ DECISION_NAMES = {
 }
 KEYS_HELP = """\
 [b]choices[/b] (bump only)
-  m        stop and merge: write the merges, move the pin (asks y/Enter)
-  u        update anyway: move the pin only (asks y/Enter)
+  m        stop and merge: write the merges, move the pin
+  u        update anyway: move the pin only (both ask: y/Enter)
   c q Esc  cancel: change nothing
 
 [b]the selected file[/b] (bump only; before applying)
   a        take the merge (the default)
   k        keep the overlay file as it is (its base stays)
   t        take upstream's version
-  d        drop the overlay file (converged and deleted-upstream files)
+  d        drop the overlay file (converged, deleted-upstream)
 
 [b]moving around[/b]
-  ↑ ↓      select a file            Tab      focus the view, then ↑ ↓ PgUp PgDn ← →
+  ↑ ↓      select a file
+  Tab      focus the view: ↑ ↓ PgUp PgDn ← → scroll it
   1 2 3    overlay / upstream / merge preview
   n p      next / previous conflict (merge preview) or hunk
   l        the upstream commits of the range
   ?        this help
 
 [b]after a merge[/b]
-  Enter h  take sides hunk by hunk: o overlay, u upstream, b both, B both
-           (upstream first), z undo, e $EDITOR at the hunk, r record on/off
-  e        open the selected file in $EDITOR; `git mergetool` works too,
-           then `overlay-merge resolve`"""
+  Enter h  hunk by hunk: o overlay, u upstream, b both,
+           B both (upstream first), z undo, r record on/off,
+           e $EDITOR at the hunk
+  e        open the selected file in $EDITOR
+           (or `git mergetool`), then `overlay-merge resolve`"""
 
 
 class BumpApp(App[Report | None]):
@@ -120,9 +127,13 @@ class BumpApp(App[Report | None]):
         root: Path | None = None,
         review: bool = False,
         deployment: Deployment | None = None,
+        commit_range: tuple[str, tuple[tuple[str, str], ...]] | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
+        # The commits `l` lists, from where: the pin's for a bump; for review, from
+        # the files' bases (``review_range``), as the pin is the target there.
+        self.commit_range = commit_range or (plan.pin, plan.commits)
         self.review = review
         self._apply = apply
         self._root = root
@@ -170,14 +181,19 @@ class BumpApp(App[Report | None]):
             line = Text("review ", "bold").append(f"{p.upstream}: the overlay against upstream ")
             line.append(short(p.target), "bold")
             if p.target == p.pin:
-                return line.append(" (the pin)")
+                line.append(" (the pin)")
         else:
             line = Text("bump ", "bold").append(f"{p.upstream} ")
             line.append(short(p.pin), "bold").append(" → ").append(short(p.target), "bold")
-        if p.target_rev not in (p.target, p.pin):
+        if p.target_rev not in (p.target, p.pin) and not (self.review and p.target == p.pin):
             line.append(f" ({p.target_rev})")
-        line.append(f" · {plural(len(p.commits), 'commit')}")
-        if p.commits:
+        start, commits = self.commit_range
+        if self.review and not commits:
+            return line  # every base is the target: nothing to list
+        line.append(f" · {plural(len(commits), 'commit')}")
+        if self.review:
+            line.append(f" since {short(start)}")
+        if commits:
             line.append("  l: list", "dim")
         return line
 
@@ -273,13 +289,16 @@ class BumpApp(App[Report | None]):
             self.notify(f"no {what} in this view", timeout=2)
 
     def action_commits(self) -> None:
+        start, commits = self.commit_range
         body = Text()
-        for sha, subject in self.plan.commits:
+        for sha, subject in commits:
             body.append(short(sha), "bold yellow").append(f" {subject}\n")
-        if not self.plan.commits:
-            body.append("no commits: the target is the pin")
-        p = self.plan
-        title = f"{plural(len(p.commits), 'commit')} {short(p.pin)}..{short(p.target)}"
+        if not commits:
+            empty = "every file's base is the target" if self.review else "the target is the pin"
+            body.append(f"no commits: {empty}")
+        title = f"{plural(len(commits), 'commit')} {short(start)}..{short(self.plan.target)}"
+        if self.review:
+            title += " (from the oldest base of the overlay files)"
         self.push_screen(InfoScreen(title, body))
 
     def action_keys(self) -> None:
@@ -327,6 +346,11 @@ class BumpApp(App[Report | None]):
         move = f"move {p.upstream} {short(p.pin)} → {short(p.target)}"
         if choice == "update":
             question = Text("Update anyway: ", "bold").append(f"{move}; the overlay stays as it is")
+            stale = [f for f in self.plan.files if f.state != UNCHANGED]
+            if stale:
+                question.append(f"\n{plural(len(stale), 'overlay file')} will go stale", "bold")
+                question.append(" (drift shown by `overlay-merge status`):")
+                question.append_text(self._names(stale))
             if self.decisions:
                 question.append("\n(per-file decisions only apply to a merge)")
             return question
@@ -339,6 +363,21 @@ class BumpApp(App[Report | None]):
             chosen = ", ".join(f"{v} {k}" for k, v in sorted(self.decisions.items()))
             question.append(f"\ndecisions: {chosen}")
         return question
+
+    def _names(self, files: list[FilePlan]) -> Text:
+        """One line per file (state, path cut from the left), as many as the dialog holds."""
+        # The dialog: 72 columns at most, 95% of the width; border, padding, the
+        # question's other lines and the y/n line take about 12 rows.
+        width = min(72, self.size.width * 95 // 100) - 6 - BADGE_WIDTH - 2
+        room = max(self.size.height * 9 // 10 - 12, 1)
+        shown = files if len(files) <= room else files[: max(room - 1, 1)]
+        text = Text()
+        for f in shown:
+            text.append("\n  ").append_text(badge(f.state))
+            text.append(" " + left_truncate(f.path, max(width, 8)))
+        if len(shown) < len(files):
+            text.append(f"\n  … and {len(files) - len(shown)} more", "dim")
+        return text
 
     def _carry_out(self, choice: str) -> None:
         if self._apply is None:
@@ -393,7 +432,7 @@ class ResultScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="report"):
-            yield Static(Text(self.report.render("text")))
+            yield Static(Text(self.report.render("text")), id="report-text")
         if self.items:
             yield Static(
                 Text(
@@ -412,6 +451,9 @@ class ResultScreen(ModalScreen[None]):
 
     def _row(self, item: FilePlan) -> Text:
         row = Text(f"{item.target_path} ").append_text(badge(item.state, full=True))
+        left = self._left()
+        if left is not None and item.target_path not in left:
+            return row.append(" resolved", "bold green")
         if item.content is None:
             return row  # binary, deleted upstream: no markers were written
         full = self.root / self.plan.overlay / item.target_path
@@ -450,6 +492,11 @@ class ResultScreen(ModalScreen[None]):
                 session.undone += self.session.undone
                 session.resolved = [*self.session.resolved, *session.resolved]
             self.session = session
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """The report and the rows as things stand now (after the hunk screen, an editor)."""
+        self.query_one("#report-text", Static).update(Text(self.final_report().render("text")))
         options = self.query_one("#to-resolve", OptionList)
         for index, item in enumerate(self.items):
             options.replace_option_prompt_at_index(index, self._row(item))
@@ -463,15 +510,32 @@ class ResultScreen(ModalScreen[None]):
         path = self.items[index].target_path
         if not open_in_editor(self, self.root / self.plan.overlay / path):
             return
-        options.replace_option_prompt_at_index(index, self._row(self.items[index]))
+        self._refresh()
 
-    def action_done(self) -> None:
+    def _left(self) -> list[str] | None:
+        """The files of the bump still in conflict now (None when that cannot be read)."""
+        if self.deployment is None:
+            return None
+        try:
+            return conflict_paths(self.deployment, done_ok=True)
+        except OverlayMergeError:
+            return None
+
+    def final_report(self) -> Report:
+        """What is printed once the screen closes, computed now: not the report of the merge
+        as it was written, but every file as it stands (resolved ones as resolved)."""
+        left = self._left()
         report: Report = self.report
+        if left is not None and isinstance(report, ApplyReport):
+            report = report.now(left)
         if self.session is not None:
             s = self.session
-            report = HunkSessionReport(
-                s.taken, s.undone, tuple(s.resolved), tuple(s.left), before=self.report
-            )
+            still = tuple(left) if left is not None else tuple(s.left)
+            report = HunkSessionReport(s.taken, s.undone, tuple(s.resolved), still, before=report)
+        return report
+
+    def action_done(self) -> None:
+        report = self.final_report()
         self.app.exit(report, return_code=report.return_code)
 
 
@@ -487,6 +551,8 @@ def run_bump(
     return app.report if app.report is not None else apply("cancel", {})
 
 
-def run_review(plan: BumpPlan) -> None:
-    """Open the read-only reviewer's view of *plan*."""
-    BumpApp(plan, review=True).run()
+def run_review(
+    plan: BumpPlan, commit_range: tuple[str, tuple[tuple[str, str], ...]] | None = None
+) -> None:
+    """Open the read-only reviewer's view of *plan* (``l`` lists *commit_range*)."""
+    BumpApp(plan, review=True, commit_range=commit_range).run()

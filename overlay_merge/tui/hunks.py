@@ -275,7 +275,7 @@ class HunkScreen(ModalScreen[Session]):
         preview.show(lines, marks)
         if item.hunks:
             line = item.hunks[self.hunk_index].line
-            preview.call_after_refresh(preview.scroll_to, y=max(line - 3, 0), animate=False)
+            preview.scroll_after_layout(max(line - 3, 0))
 
     # -- keys -------------------------------------------------------------------
 

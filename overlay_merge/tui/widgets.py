@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region, Size
@@ -191,6 +191,16 @@ class LinesView(ScrollView, can_focus=True):
         self.marks: list[int] = []
         self.jump_to_first = False
         self._mark: int | None = None  # the mark last jumped to
+        self._pending = 0  # scrolls waiting for the next layout (see ``pending``)
+
+    @property
+    def pending(self) -> bool:
+        """True while a scroll asked for is waiting for the view to be laid out.
+
+        What tests (and anything reading ``scroll_y``) wait on: once False,
+        the view is where ``show`` or ``scroll_after_layout`` put it.
+        """
+        return self._pending > 0
 
     def show(self, lines: list[Text], marks: list[int], *, keep_position: bool = False) -> None:
         """Replace the content; at the first mark (or the top) unless *keep_position*."""
@@ -205,8 +215,23 @@ class LinesView(ScrollView, can_focus=True):
             if self.jump_to_first and marks:
                 # A conflict is what the maintainer came for: open on it, once
                 # laid out (a view not yet sized cannot scroll).
-                self.call_after_refresh(self._open_on_first_mark)
+                self._after_layout(self._open_on_first_mark)
         self.refresh()
+
+    def scroll_after_layout(self, y: int) -> None:
+        """Scroll to line *y* once the view is laid out (a view not yet sized cannot scroll)."""
+        self._after_layout(lambda: self.scroll_to(y=y, animate=False))
+
+    def _after_layout(self, callback: Callable[[], object]) -> None:
+        self._pending += 1
+
+        def run() -> None:
+            try:
+                callback()
+            finally:
+                self._pending -= 1
+
+        self.call_after_refresh(run)
 
     def render_line(self, y: int) -> Strip:
         """One screen line: the cached strip of the content line, cropped to the view."""
@@ -240,6 +265,16 @@ class LinesView(ScrollView, can_focus=True):
         return index
 
 
+def is_settled(app: App[object]) -> bool:
+    """True once the app is where its last key put it: no scroll waiting, no worker running.
+
+    Tests wait on this (``await pilot.pause()`` until it holds), never on time.
+    """
+    if any(not worker.is_finished for worker in app.workers):
+        return False
+    return not any(view.pending for screen in app.screen_stack for view in screen.query(LinesView))
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """Ask before a choice that writes: ``y`` or Enter accepts, ``n`` or Escape does not."""
 
@@ -262,11 +297,17 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class InfoScreen(ModalScreen[None]):
-    """A read-only panel (the commits of the range, the keys); any of q, Escape, Enter closes."""
+    """A read-only panel (the commits of the range, the keys); any of q, Escape, Enter closes.
+
+    Its body scrolls (↑ ↓ PgUp PgDn Home End, focused when opened) and is cut
+    to the terminal's height, so its last line is reachable at any size.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q,escape,enter,l,question_mark", "close", "Close")
     ]
+    # The dialog's border (2), padding (2), title (1) and hint (1) around the body.
+    CHROME = 6
 
     def __init__(self, title: str, body: Text) -> None:
         super().__init__()
@@ -275,10 +316,22 @@ class InfoScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Static(Text(self.title_text, "bold"))
-            with VerticalScroll():
+            yield Static(Text(self.title_text, "bold"), id="info-title")
+            with VerticalScroll(id="info-body"):
                 yield Static(self.body)
-            yield Static(Text("q/Esc: close", "dim"))
+            yield Static(Text("↑ ↓ PgUp PgDn Home End: scroll · q/Esc: close", "dim"))
+
+    def on_mount(self) -> None:
+        self._fit()
+        self.query_one("#info-body", VerticalScroll).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        # The dialog may take 90% of the height (app.tcss); the body what is left of it.
+        height = self.app.size.height * 9 // 10 - self.CHROME
+        self.query_one("#info-body", VerticalScroll).styles.max_height = max(height, 1)
 
     def action_close(self) -> None:
         self.dismiss(None)
