@@ -1,4 +1,4 @@
-"""The bump on real repositories: every state of DESIGN §5, each choice, resolve and abort."""
+"""The bump on real repositories: every state (docs/design.md §5), each choice, resolve, abort."""
 
 from __future__ import annotations
 

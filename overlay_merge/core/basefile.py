@@ -1,6 +1,6 @@
 """`.overlay-base`: which upstream commit each overlay file was merged with.
 
-Format (DESIGN §4): UTF-8, ``\\n`` line ends, one entry per line
+Format (docs/design.md §4): UTF-8, ``\\n`` line ends, one entry per line
 ``<40-hex commit>  <overlay-relative path>`` sorted by the path's UTF-8
 bytes; ``#`` comment lines and blank lines are ignored.  Reading is strict:
 any bad line raises :class:`OverlayMergeError` naming the file, the line

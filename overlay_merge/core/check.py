@@ -1,9 +1,10 @@
-"""``check``: status plus a dry-run merge of every stale file, for CI (DESIGN §6).
+"""``check``: status plus a dry-run merge of every stale file, for CI (docs/design.md §6).
 
 Where ``status`` says a file is stale, ``check`` also says what a bump would
-make of it (the §5 state, computed by :func:`overlay_merge.core.plan.plan_file`,
-the function the bump itself uses).  Whatever ``bump`` refuses to start over
-(files without a base, markers left, an unfinished bump) is *reported* here,
+make of it (its bump state, docs/design.md §5, computed by
+:func:`overlay_merge.core.plan.plan_file`, the function the bump itself uses).
+Whatever ``bump`` refuses to start over (files without a base, markers left,
+an unfinished bump) is *reported* here,
 not raised: CI wants the whole picture in one run.  Only what cannot be known
 (commits missing, the upstream not initialized, no ``.overlay-base`` at all)
 is an error.

@@ -1,4 +1,4 @@
-"""Where things are in a deployment (DESIGN §3).
+"""Where things are in a deployment (docs/design.md §3).
 
 Defaults are the Icare layout.  A deployment overrides them in its
 ``pyproject.toml`` under ``[tool.overlay-merge]``; global CLI options override

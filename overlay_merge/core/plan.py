@@ -1,4 +1,4 @@
-"""The bump plan: every overlay file's three-way merge, computed in memory (DESIGN §5).
+"""The bump plan: every overlay file's three-way merge, computed in memory (docs/design.md §5).
 
 For each overlay file with base B and the target T: base = upstream B:path,
 ours = the overlay copy, theirs = upstream T:path.  Nothing is written here;
@@ -52,7 +52,7 @@ BUMP_STATES = (
 # States that leave work for the maintainer after a merge.
 CONFLICTING = frozenset({CONFLICT, DELETED_UPSTREAM, ADDED_UPSTREAM, BINARY})
 
-# Per-file decisions a maintainer may take before applying (DESIGN §5).
+# Per-file decisions a maintainer may take before applying (docs/design.md §5).
 TAKE_MERGE = "merge"  # the default: write the merge (markers where needed)
 KEEP_OVERLAY = "keep"  # leave the overlay file and its base as they are
 TAKE_UPSTREAM = "upstream"  # replace the overlay copy with upstream's version
@@ -303,7 +303,7 @@ def plan_file(
     renames_from: RenameFinder,
     ours_data: bytes | None = None,
 ) -> FilePlan:
-    """The §5 outcome of bumping overlay file *item* from *base_commit* to *target*.
+    """The bump state (docs/design.md §5) of overlay file *item*, from *base_commit* to *target*.
 
     The three-way merge runs in memory; nothing is written.  *renames_from*
     comes from :func:`rename_finder`; *ours_data* is the overlay file's bytes

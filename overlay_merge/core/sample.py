@@ -14,7 +14,7 @@ Used by ``overlay-merge demo DIR`` and as the fixture of the test suite.
         .overlay-base            bases: s0 for skyportal/enum_types.py, s1 for the rest
         .gitignore               ignores the build dir patched_skyportal/
 
-Overlay file -> state of DESIGN §5 for a bump s1 -> s2 (``Sample.expected``):
+Overlay file -> state of docs/design.md §5 for a bump s1 -> s2 (``Sample.expected``):
 
 =========================================  ==================  ================================
 overlay path                               state               how
@@ -217,7 +217,7 @@ class Sample:
     commits: Mapping[str, str]
     """``{"s0", "s1", "s2", "b1", "b2"}`` -> full hex commit id."""
     expected: Mapping[str, str]
-    """Overlay path -> DESIGN §5 state of a bump s1 -> s2."""
+    """Overlay path -> docs/design.md §5 state of a bump s1 -> s2."""
     renamed_to: Mapping[str, str]
     """Overlay path -> its new upstream path at s2 (renamed-upstream files)."""
 

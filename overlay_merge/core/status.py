@@ -1,4 +1,4 @@
-"""Where each overlay file stands against the pin (DESIGN §6 ``status``)."""
+"""Where each overlay file stands against the pin (docs/design.md §6 ``status``)."""
 
 from __future__ import annotations
 

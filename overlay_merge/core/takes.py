@@ -6,7 +6,7 @@ new text.  When no hunk is left the file is resolved as ``resolve PATH``
 does (its base becomes the bump's target, its index stages are cleared),
 unless the maintainer asked to leave that to them (``record=False``).
 
-Safety (DESIGN §7): only files the bump left in conflict are written, and
+Safety (docs/design.md §7): only files the bump left in conflict are written, and
 only files its journal backed up, so ``abort`` still gives back the state
 before the bump byte for byte.  Each choice is journaled (the file's bytes
 before it and its base entry) before the file is written, atomically, so

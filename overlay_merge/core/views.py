@@ -1,6 +1,6 @@
 """The three views of an overlay file, for ``diff``, ``review`` and the bump screen.
 
-Every view compares two sides taken from the bump plan (DESIGN §6):
+Every view compares two sides taken from the bump plan (docs/design.md §6):
 
 - ``patch``: upstream at the file's base → the overlay copy: what the overlay carries;
 - ``upstream``: upstream at the base → upstream at the target: what upstream changed;

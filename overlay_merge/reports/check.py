@@ -136,7 +136,7 @@ class CheckReport:
 
     @property
     def merge_counts(self) -> Counter[str]:
-        """Stale files per §5 state of their dry-run merge."""
+        """Stale files per state (docs/design.md §5) of their dry-run merge."""
         return Counter(f.merge for f in self.result.files if f.merge is not None)
 
     @property

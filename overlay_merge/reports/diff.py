@@ -43,7 +43,7 @@ class FileDiff:
 
     view: FileView
     kind: str  # patch or addition
-    state: str  # the §5 state of a bump to the plan's target
+    state: str  # the state (docs/design.md §5) of a bump to the plan's target
     text: str  # git's unified diff, decoded (undecodable bytes replaced)
     binary: bool
     hunks: tuple[HunkStat, ...]

@@ -1,4 +1,4 @@
-"""What every report shares: formats and exit codes (DESIGN §6)."""
+"""What every report shares: formats and exit codes (docs/design.md §6)."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ from overlay_merge.tui.render import (
 )
 from overlay_merge.tui.widgets import LinesView
 
-# Editors that open a file at a line, and how (DESIGN: docs/tui.md lists them).
+# Editors that open a file at a line, and how (docs/tui.md lists them).
 PLUS_LINE_EDITORS = frozenset(
     {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro"}
 )

@@ -60,7 +60,7 @@ def badge(state: str, count: int | None = None, *, full: bool = False) -> Text:
 
 
 def counts_line(files: Sequence[FilePlan]) -> Text:
-    """``12 files`` and one badge per state present, in the order of DESIGN §5."""
+    """``12 files`` and one badge per state present, in the order of docs/design.md §5."""
     counts = Counter(f.state for f in files)
     line = Text(f"{len(files)} file{'s' if len(files) != 1 else ''}: ")
     for state in BUMP_STATES:
