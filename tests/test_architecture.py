@@ -48,3 +48,21 @@ def test_only_gitstore_imports_pygit2() -> None:
             if any(n.split(".")[0] == "pygit2" for n in names):
                 importers.add(source.relative_to(PACKAGE).as_posix())
     assert importers == {"core/gitstore.py"}
+
+
+def test_the_code_and_docs_cite_only_this_repositorys_design() -> None:
+    # The design lives in docs/design.md; no comment or document may send a
+    # reader to a document outside the repository.
+    root = Path(overlay_merge.__file__).parent.parent
+    texts = [
+        *root.joinpath("overlay_merge").rglob("*.py"),
+        *root.joinpath("docs").glob("*.md"),
+        root / "README.md",
+    ]
+    offenders = [
+        str(path.relative_to(root))
+        for path in texts
+        if any(word in path.read_text("utf-8") for word in ("DESIGN §", "DESIGN.md", "../shared"))
+    ]
+    assert offenders == []
+    assert (root / "docs" / "design.md").is_file()
