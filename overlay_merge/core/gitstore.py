@@ -743,12 +743,6 @@ class UpstreamRepo:
                     inside.append(rel)
         return inside
 
-    def _is_gitlink(self, path: str) -> bool:
-        try:
-            return self.tree(self.head())[path].filemode == MODE_GITLINK
-        except KeyError:
-            return False
-
     def _initialized_nested(self, path: str) -> UpstreamRepo | None:
         try:
             nested = self.nested(path, self.head())
@@ -1223,15 +1217,7 @@ class DeploymentRepo:
 
         index = self.repo.index
         index.read()
-        stages = entry(base), entry(ours), entry(theirs)
-        # libgit2's add_conflict does not invalidate the cached tree of the
-        # path's folders, so for a path the index never had (a renamed file)
-        # git would trust the stale cache: `git status` then lists untouched
-        # files as new and hides the unmerged one.  Adding a stage-0 entry
-        # first invalidates them; add_conflict then replaces it.
-        first = next(e for e in stages if e is not None)
-        index.add(first)
-        index.add_conflict(*stages)
+        _add_conflict(index, (entry(base), entry(ours), entry(theirs)))
         self._write_index(index)
 
     def restore_index_entries(self, backup: Path, paths: Sequence[str]) -> None:
@@ -1254,8 +1240,7 @@ class DeploymentRepo:
             if path in index:
                 index.remove(path)
             if saved_conflicts is not None and path in saved_conflicts:
-                index.add(next(e for e in saved_conflicts[path] if e is not None))
-                index.add_conflict(*saved_conflicts[path])
+                _add_conflict(index, saved_conflicts[path])
             elif path in saved:
                 index.add(saved[path])
         self._write_index(index)
@@ -1278,13 +1263,36 @@ class DeploymentRepo:
         self._write_index(index)
 
 
-def _entries_outside(index: pygit2.Index, paths: Sequence[str]) -> set[tuple[str, str, int]]:
-    """Every entry of *index* (conflict stages included) whose path is not in *paths*."""
+def _add_conflict(
+    index: pygit2.Index,
+    stages: tuple[pygit2.IndexEntry | None, pygit2.IndexEntry | None, pygit2.IndexEntry | None],
+) -> None:
+    """Register *stages* (base, ours, theirs) of one path as unmerged in *index*.
+
+    libgit2's add_conflict does not invalidate the cached tree of the path's
+    folders, so for a path the index never had (a renamed file) git would
+    trust the stale cache: `git status` then lists untouched files as new and
+    hides the unmerged one.  Adding a stage-0 entry first invalidates them;
+    add_conflict then replaces it.
+    """
+    ancestor, ours, theirs = stages
+    index.add(next(e for e in stages if e is not None))
+    # libgit2 takes a missing side (no ancestor for add/add, no ours or theirs for
+    # a deletion); pygit2's annotation asks for an entry.
+    index.add_conflict(ancestor, ours, theirs)  # type: ignore[arg-type]
+
+
+def _entries_outside(index: pygit2.Index, paths: Sequence[str]) -> set[tuple[bool, str, str, int]]:
+    """Every entry of *index* whose path is not in *paths*: ``(unmerged, path, id, mode)``."""
     skip = set(paths)
-    found = {(e.path, str(e.id), e.mode) for e in index if e.path not in skip}
+    found = {(False, e.path, str(e.id), e.mode) for e in index if e.path not in skip}
     for stages in index.conflicts or ():
-        found |= {(f"{e.path}:conflict", str(e.id), e.mode) for e in stages if e is not None}
-    return {item for item in found if item[0].removesuffix(":conflict") not in skip}
+        found |= {
+            (True, e.path, str(e.id), e.mode)
+            for e in stages
+            if e is not None and e.path not in skip
+        }
+    return found
 
 
 def open_deployment(root: Path) -> DeploymentRepo:
@@ -1381,21 +1389,13 @@ def _through_symlink(candidate: Path, git_dir: Path, workdir: Path | None) -> bo
     return True
 
 
-def _git_failed(
-    display: str, exc: Exception, git_dir: str, fetch_hint: str | None = None
-) -> OverlayMergeError:
-    """A libgit2 failure while writing (a lock held by another git, a missing object...)."""
+def _git_failed(display: str, exc: Exception, git_dir: str) -> OverlayMergeError:
+    """A libgit2 failure while writing the index (a lock held by another git...)."""
     lock = Path(git_dir) / "index.lock"
     if lock.exists():
         return OverlayMergeError(
             f"{display}: {lock} exists: another git process is running, or one crashed",
             f"wait for it, or remove {quote(lock)} if no git process runs, then retry",
-        )
-    if fetch_hint is not None and "not found" in str(exc):
-        return OverlayMergeError(
-            f"{display}: cannot check out: {exc}",
-            f"{fetch_hint}, then run the command again (`overlay-merge abort` restores "
-            "the state before the bump)",
         )
     return OverlayMergeError(f"{display}: git failed: {exc}", "`overlay-merge abort` restores")
 
