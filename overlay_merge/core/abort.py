@@ -42,6 +42,7 @@ from overlay_merge.core.journal import Backup, HeadState, Journal, content_diges
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.lock import writes
 from overlay_merge.core.overlay import safe_overlay_path
+from overlay_merge.core.preflight import require_no_index_locks
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
     journal = _journal_to_abort(repo, layout, force)
     places = {rel: _restore_place(layout, rel) for rel in journal.files}
     restores = _upstream_restores(deployment, journal)
-    _require_no_git_locks(repo, [r.repo for r in restores])
+    require_no_index_locks([repo, *(r.repo for r in restores)], "run `overlay-merge abort` again")
     changed = [rel for rel, full in places.items() if _changed(journal, rel, full)]
     changed += _changed_upstream_backups(deployment, journal)
     _find_upstream_changes(restores, journal)
@@ -143,17 +144,6 @@ def _committed(repo: DeploymentRepo, layout: Layout, journal: Journal) -> bool:
         return False
 
 
-def _require_no_git_locks(repo: DeploymentRepo, upstreams: list[UpstreamRepo]) -> None:
-    """A held ``index.lock`` means a git process runs, or one (a checkout) was killed."""
-    for lock in (repo.lock_file(), *(u.lock_file() for u in upstreams)):
-        if lock is not None:
-            raise OverlayMergeError(
-                f"{lock}: exists: another git process is running, or one crashed",
-                f"wait for it, or remove {quote(lock)} if no git process runs, then run "
-                "`overlay-merge abort` again",
-            )
-
-
 def _restore_place(layout: Layout, rel: str) -> Path:
     """The place of the journal's deployment-relative *rel*, refusing any other than
     an overlay file or the base file."""
@@ -195,8 +185,8 @@ def _restore(journal: Journal, full: Path, backup: Backup) -> None:
     if backup.backup is None:
         remove_file(full)
     else:
-        rel = full.name
-        write_file(full, journal.read_backup(backup.backup), backup.mode, journal.temp_name(rel))
+        data = journal.read_backup(backup.backup)
+        write_file(full, data, backup.mode, journal.temp_name(full.name))
     _remove_temp_file(journal, full)
 
 

@@ -9,6 +9,7 @@ upstream and each nested submodule checked out at a new gitlink.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from overlay_merge.core import gitcli
@@ -57,11 +58,20 @@ def check_git_state(repo: DeploymentRepo, upstream: UpstreamRepo) -> None:
             f"{first_of(unmerged)}: unmerged in the deployment's index",
             "finish that merge (`git add` / `overlay-merge resolve`) or `overlay-merge abort`",
         )
-    for lock in (repo.lock_file(), upstream.lock_file()):
+    require_no_index_locks([repo, upstream])
+
+
+def require_no_index_locks(
+    repos: Sequence[DeploymentRepo | UpstreamRepo], then: str = "retry"
+) -> None:
+    """Refuse while one of *repos* has an ``index.lock``: a git process runs, or one (a
+    checkout) was killed; *then* is what to do once it is gone."""
+    for repo in repos:
+        lock = repo.lock_file()
         if lock is not None:
             raise OverlayMergeError(
                 f"{lock}: exists: another git process is running, or one crashed",
-                f"wait for it, or remove {quote(lock)} if no git process runs, then retry",
+                f"wait for it, or remove {quote(lock)} if no git process runs, then {then}",
             )
 
 
