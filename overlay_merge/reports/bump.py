@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from overlay_merge.core.apply import ApplyResult
 from overlay_merge.core.plan import (
     ADDED_UPSTREAM,
     BINARY,
@@ -24,6 +23,11 @@ from overlay_merge.core.plan import (
     FilePlan,
 )
 from overlay_merge.reports.base import Report, plural, short
+
+if TYPE_CHECKING:
+    # Only a merge's report holds one: the plan (``--dry-run``) needs none of the
+    # code that writes.
+    from overlay_merge.core.apply import ApplyResult
 
 MAX_COMMITS_SHOWN = 20
 
