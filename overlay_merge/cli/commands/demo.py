@@ -10,8 +10,8 @@ from overlay_merge.cli import interactive
 from overlay_merge.cli.context import Options
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import make_sample
 from overlay_merge.core.status import compute_status
+from overlay_merge.demo import make_sample
 from overlay_merge.reports.base import Report
 from overlay_merge.reports.bump import CancelReport, PlanReport
 from overlay_merge.reports.status import StatusReport
