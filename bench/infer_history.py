@@ -36,7 +36,7 @@ import pygit2
 from click.testing import CliRunner
 
 from overlay_merge.cli.main import cli
-from overlay_merge.core.gitstore import line_changes
+from overlay_merge.core.git.diff import line_changes
 from overlay_merge.core.sample import git_env
 
 EPOCH = 1_600_000_000

@@ -18,16 +18,9 @@ import pytest
 from conftest import run_cli
 
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import (
-    INIT_HINT,
-    MODE_EXEC,
-    MODE_LINK,
-    Change,
-    Entry,
-    UpstreamRepo,
-    open_deployment,
-    open_upstream,
-)
+from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.git.model import INIT_HINT, MODE_EXEC, MODE_LINK, Change, Entry
+from overlay_merge.core.git.upstream import UpstreamRepo, open_upstream
 from overlay_merge.core.sample import GitCommandError, Sample, commit_files, git, git_bytes
 
 NESTED = "baselayer"

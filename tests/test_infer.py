@@ -16,7 +16,8 @@ import pytest
 from conftest import run_cli
 from test_status import _move_pin
 
-from overlay_merge.core.gitstore import Entry, PathVersion, open_upstream
+from overlay_merge.core.git.model import Entry, PathVersion
+from overlay_merge.core.git.upstream import open_upstream
 from overlay_merge.core.infer import closest, line_distance
 from overlay_merge.core.sample import Sample, commit_files, git, git_bytes
 

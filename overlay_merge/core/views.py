@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import MODE_LINK, TextDiff, diff_bytes
+from overlay_merge.core.git.diff import TextDiff, diff_bytes
+from overlay_merge.core.git.model import MODE_LINK
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
 from overlay_merge.core.plan import (
