@@ -8,7 +8,7 @@ Every view compares two sides taken from the bump plan (docs/design.md §6):
   file's per-file decision (``decide``): kept, upstream's version, dropped.
 
 Nothing here merges or reads git: the sides are the plan's.  Diffs come from
-:func:`overlay_merge.core.gitstore.diff_bytes` (libgit2, git's algorithm).
+:func:`overlay_merge.core.git.diff.diff_bytes` (libgit2, git's algorithm).
 """
 
 from __future__ import annotations
