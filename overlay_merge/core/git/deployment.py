@@ -77,6 +77,7 @@ class DeploymentRepo:
 
     @property
     def index_path(self) -> Path:
+        """The deployment's index file."""
         return self.git_dir / "index"
 
     def dirty_paths(self, prefixes: tuple[str, ...]) -> list[str]:

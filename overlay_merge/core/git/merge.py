@@ -78,6 +78,7 @@ class _Merger:
         flags: int,
         marker_size: int,
     ) -> tuple[bytes | None, bool]:
+        """:func:`merge_file` with encoded labels and the style's libgit2 flag."""
         entries: libgit2.Entries = (
             None if base is None else self._entry(base, "base"),
             self._entry(ours, "ours"),
