@@ -12,9 +12,11 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from gitutil import GitCommandError, commit_files, git, git_bytes
+
 from overlay_merge.core.git.model import Change
 from overlay_merge.core.git.upstream import UpstreamRepo, open_upstream
-from overlay_merge.core.sample import GitCommandError, Sample, commit_files, git, git_bytes
+from overlay_merge.demo import Sample
 
 NESTED = "baselayer"
 NESTED_FILE = "app/app_server.py"

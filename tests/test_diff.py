@@ -21,8 +21,8 @@ from overlay_merge.core.deployment import open_at
 from overlay_merge.core.git.diff import diff_bytes
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample
 from overlay_merge.core.views import VIEWS, file_view
+from overlay_merge.demo import Sample
 from overlay_merge.reports.diff import diff_file, hunk_stats
 
 ANSI = re.compile(r"\x1b\[")

@@ -16,8 +16,9 @@ from gitoracle import (
     upstream_of,
     upstream_variations,
 )
+from gitutil import commit_files, git
 
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from gitoracle import ls_path, rev_parse, upstream_of
+from gitutil import commit_files, git
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.git.model import INIT_HINT
 from overlay_merge.core.git.upstream import open_upstream
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 # --- opening repositories -------------------------------------------------------------
 

@@ -19,11 +19,12 @@ from gitoracle import (
     show,
     upstream_of,
 )
+from gitutil import GitCommandError, commit_files, git
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.model import INIT_HINT
 from overlay_merge.core.git.upstream import open_upstream
-from overlay_merge.core.sample import GitCommandError, Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 
 @pytest.fixture

@@ -23,11 +23,12 @@ from gitoracle import (
     upstream_of,
     upstream_variations,
 )
+from gitutil import commit_files, git
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.model import INIT_HINT, MODE_EXEC, MODE_LINK, Entry
 from overlay_merge.core.git.upstream import open_upstream
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 
 @pytest.fixture

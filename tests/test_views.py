@@ -8,7 +8,6 @@ from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import BumpPlan, FilePlan, decide, plan_bump
-from overlay_merge.core.sample import Sample
 from overlay_merge.core.views import (
     MERGED,
     PATCH,
@@ -18,6 +17,7 @@ from overlay_merge.core.views import (
     file_view,
     select_files,
 )
+from overlay_merge.demo import Sample
 
 CLEAN = "skyportal/handlers/api/source.py"
 CONFLICT = "skyportal/initial_setup.py"
