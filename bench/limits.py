@@ -37,7 +37,7 @@ MERGES = 5_000
 _MERGES = """
 import json, re, sys
 from pathlib import Path
-from overlay_merge.core.gitstore import merge_file
+from overlay_merge.core.git.merge import merge_file
 
 def rss_kib():
     status = Path("/proc/self/status").read_text()

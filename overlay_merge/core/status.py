@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.journal import APPLYING, DONE, Journal, load_journal
 from overlay_merge.core.markers import OwnLines, has_conflict_markers
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay

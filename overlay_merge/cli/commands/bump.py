@@ -16,7 +16,7 @@ from overlay_merge.core.plan import plan_bump
 from overlay_merge.reports.bump import PlanReport
 
 if TYPE_CHECKING:
-    from overlay_merge.core.gitstore import MergeStyle
+    from overlay_merge.core.git.model import MergeStyle
 
 
 @click.command("bump")
