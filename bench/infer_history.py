@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -37,10 +38,17 @@ from click.testing import CliRunner
 
 from overlay_merge.cli.main import cli
 from overlay_merge.core.gitstore import line_changes
-from overlay_merge.core.sample import git_env
 
 EPOCH = 1_600_000_000
 SIG_NAME, SIG_MAIL = "Bench", "bench@example.org"
+
+
+def git_env() -> dict[str, str]:
+    """git without the caller's ``GIT_*`` variables or any user configuration."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    return {**env, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C"}
+
+
 WORDS = [
     "source",
     "photometry",

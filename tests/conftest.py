@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from overlay_merge.cli.main import cli
-from overlay_merge.core.sample import Sample, make_sample
+from overlay_merge.demo import Sample, make_sample
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gitutil import commit_files, git
+
 from overlay_merge.core.basefile import read_base_file, write_base_file
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 PATH = "skyportal/settings.py"
 OVERLAY = "extensions/skyportal"

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from gitutil import git, git_bytes
 from test_bump import OVERLAY, _state, _unmerged
 from test_cli import assert_one_line_error
 
 from overlay_merge.core import abort as abort_module
-from overlay_merge.core.sample import Sample, git, git_bytes
+from overlay_merge.demo import Sample
 
 CHANGED_BY_BUMP = "skyportal/app_server.py"  # differs between s1 and s2
 UNTOUCHED = "README.md"  # the same at s1 and s2

@@ -12,10 +12,11 @@ import overlay_merge
 PACKAGE = Path(overlay_merge.__file__).parent
 
 
-def test_core_and_reports_import_without_textual_or_click() -> None:
+def test_core_reports_and_demo_import_without_textual_or_click() -> None:
     code = (
-        "import sys, pkgutil, importlib, overlay_merge.core, overlay_merge.reports\n"
-        "for pkg in (overlay_merge.core, overlay_merge.reports):\n"
+        "import sys, pkgutil, importlib\n"
+        "import overlay_merge.core, overlay_merge.reports, overlay_merge.demo\n"
+        "for pkg in (overlay_merge.core, overlay_merge.reports, overlay_merge.demo):\n"
         "    for m in pkgutil.iter_modules(pkg.__path__):\n"
         "        importlib.import_module(f'{pkg.__name__}.{m.name}')\n"
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('textual', 'click', 'rich'))\n"

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import run_cli, tree_digest
+from gitutil import commit_files, git, git_bytes, git_env
 from test_status import _move_pin
 
 from overlay_merge.cli.main import cli
 from overlay_merge.core import build as build_module
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.sample import Sample, commit_files, git, git_bytes, git_env
+from overlay_merge.demo import Sample
 
 Tree = dict[str, tuple[str, bytes]]
 BUILD = "patched_skyportal"

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from gitutil import commit_files, git, git_bytes
 
 from overlay_merge.core.apply import apply_merge
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import allowed_decisions, decide, plan_bump
-from overlay_merge.core.sample import Sample, commit_files, git, git_bytes
+from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
 

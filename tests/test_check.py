@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from conftest import run_cli, tree_digest
+from gitutil import commit_files, git
 
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
 FORMATS = ("text", "json", "github", "junit", "markdown")

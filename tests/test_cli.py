@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import run_cli, tree_digest
+from gitutil import git
 
 import overlay_merge
 from overlay_merge.cli.main import cli
-from overlay_merge.core.sample import Sample, git
+from overlay_merge.demo import Sample
 
 COMMANDS = ("init", "status", "demo")
 GLOBAL_OPTIONS = ("-C", "--upstream", "--overlay", "--base-file", "--build-dir", "--exclude")

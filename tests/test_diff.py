@@ -22,8 +22,8 @@ from overlay_merge.core.gitstore import diff_bytes
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample
 from overlay_merge.core.views import file_view
+from overlay_merge.demo import Sample
 from overlay_merge.reports.diff import diff_file, hunk_stats
 
 ANSI = re.compile(r"\x1b\[")

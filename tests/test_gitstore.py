@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from gitutil import GitCommandError, commit_files, git, git_bytes
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.gitstore import (
@@ -28,7 +29,7 @@ from overlay_merge.core.gitstore import (
     open_deployment,
     open_upstream,
 )
-from overlay_merge.core.sample import GitCommandError, Sample, commit_files, git, git_bytes
+from overlay_merge.demo import Sample
 
 NESTED = "baselayer"
 NESTED_FILE = "app/app_server.py"

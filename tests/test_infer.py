@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from gitutil import commit_files, git, git_bytes
 from test_status import _move_pin
 
 from overlay_merge.core.gitstore import Entry, PathVersion, open_upstream
 from overlay_merge.core.infer import closest, line_distance
-from overlay_merge.core.sample import Sample, commit_files, git, git_bytes
+from overlay_merge.demo import Sample
 
 NESTED_PATCH = "baselayer/app/app_server.py"
 # Overlay paths whose version at s2 is not the one the overlay was made from,

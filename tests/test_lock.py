@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import pytest
 from conftest import run_cli
+from gitutil import git
 from test_bump import _state
 from test_tui import _bump_app, drive
 
@@ -33,7 +34,7 @@ from overlay_merge.core.journal import load_journal, new_journal
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.lock import hold, holds, lock_path
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample, git
+from overlay_merge.demo import Sample
 
 SETUP = "skyportal/initial_setup.py"  # a text conflict of the sample's bump
 CLI = [sys.executable, "-m", "overlay_merge.cli.main"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from conftest import run_cli
+from gitutil import commit_files, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from multihunk import OURS as SETTINGS
@@ -37,9 +38,9 @@ from overlay_merge.core.markers import (
 )
 from overlay_merge.core.ownlines import own_lines
 from overlay_merge.core.resolve import resolve_files
-from overlay_merge.core.sample import Sample, commit_files, git
 from overlay_merge.core.status import compute_status
 from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks
+from overlay_merge.demo import Sample
 
 OURS = b"overlay"
 THEIRS = b"upstream def5678"

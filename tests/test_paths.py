@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from gitutil import commit_files, git
 from test_bump import _state
 from test_cli import assert_one_line_error
 from test_security import _Objects
@@ -37,7 +38,7 @@ from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.paths import dotgit_problem, path_problem
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
 # Every command that loads a deployment (review is the TUI; demo makes a new one).

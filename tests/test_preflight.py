@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from gitutil import commit_files, git
 from test_bump import _state
 from test_cli import assert_one_line_error
 
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 
 def _target_adding(sample: Sample, files: dict[str, bytes], **kwargs: object) -> str:

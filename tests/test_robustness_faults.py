@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from conftest import run_cli, tree_digest
+from gitutil import git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_bump import _state, _take_overlay_side
@@ -37,7 +38,7 @@ from overlay_merge.core.deployment import open_at
 from overlay_merge.core.gitstore import DeploymentRepo
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample, git
+from overlay_merge.demo import Sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 
 OVERLAY = "extensions/skyportal"

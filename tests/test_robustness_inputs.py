@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli, tree_digest
+from gitutil import commit_files, git
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_bump import _state
@@ -29,7 +30,7 @@ from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import decide, plan_bump
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from conftest import run_cli
+from gitutil import commit_files, git, git_env
 from test_bump import _state
 from test_cli import assert_one_line_error
 
@@ -36,7 +37,7 @@ from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample, commit_files, git, git_env
+from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
 BUILD = "patched_skyportal"

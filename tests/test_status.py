@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 from conftest import run_cli, tree_digest
+from gitutil import commit_files, git
 
-from overlay_merge.core.sample import Sample, commit_files, git
+from overlay_merge.demo import Sample
 
 NESTED_PATCH = "baselayer/app/app_server.py"
 ADDITIONS = {

@@ -12,7 +12,7 @@ from multihunk import BASE, OURS, PATH, THEIRS, MultiHunk, make_multi_hunk
 from test_bump import _bases, _state, _unmerged
 
 from overlay_merge.core.hunks import parse
-from overlay_merge.core.sample import Sample
+from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import run_cli, tree_digest
+from gitutil import git
 from rich.text import Text
 from textual.app import App
 from textual.containers import VerticalScroll
@@ -35,7 +36,7 @@ from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import Side
 from overlay_merge.core.plan import BumpPlan, FilePlan, plan_bump, review_range
-from overlay_merge.core.sample import Sample, git, make_sample
+from overlay_merge.demo import Sample, make_sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
 from overlay_merge.reports.hunks import HunkSessionReport

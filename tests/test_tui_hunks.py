@@ -24,7 +24,7 @@ from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.sample import Sample
+from overlay_merge.demo import Sample
 from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.tui.app import BumpApp, ResultScreen
 from overlay_merge.tui.hunks import HunkScreen, ResolveApp, editor_command

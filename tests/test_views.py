@@ -9,13 +9,13 @@ from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import BumpPlan, FilePlan, decide, plan_bump
-from overlay_merge.core.sample import Sample
 from overlay_merge.core.views import (
     Conflict,
     conflicts_in,
     file_view,
     select_files,
 )
+from overlay_merge.demo import Sample
 
 CLEAN = "skyportal/handlers/api/source.py"
 CONFLICT = "skyportal/initial_setup.py"

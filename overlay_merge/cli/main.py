@@ -471,7 +471,7 @@ def demo(ctx: click.Context, directory: Path) -> None:
     without one the status and the bump plan are printed and nothing changes.
     """
     from overlay_merge.cli import interactive  # noqa: PLC0415
-    from overlay_merge.core.sample import make_sample  # noqa: PLC0415
+    from overlay_merge.demo import make_sample  # noqa: PLC0415
 
     if directory.exists() and any(directory.iterdir()):
         raise OverlayMergeError(

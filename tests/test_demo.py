@@ -1,29 +1,31 @@
-"""The generated sample deployment has every property the rest of the suite relies on."""
+"""The generated sample deployment (overlay_merge/demo) has every property the suite relies on."""
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 import subprocess
 from pathlib import Path
 
 import pytest
+from gitutil import git, git_bytes, git_env
 
-import overlay_merge.core.sample as sample_module
+import overlay_merge.demo.sample as sample_module
 from overlay_merge.core.basefile import read_base_file
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.sample import (
-    OVERLAY_DIR,
-    SAMPLE_EPOCH,
-    GitCommandError,
-    Sample,
-    commit_files,
-    git,
-    git_bytes,
-    git_env,
-    make_sample,
-)
+from overlay_merge.demo import OVERLAY_DIR, SAMPLE_EPOCH, Sample, make_sample
+from overlay_merge.demo import _git as demo_git
+from overlay_merge.demo.content import read_texts
+
+# The ids of the upstream commits do not depend on the machine, the run or the
+# checkout of this project (no end-of-line conversion of the texts).
+PINNED = {
+    "b1": "536f63d0b57b2aa49c73636e04a0a8640526a26d",
+    "b2": "1158ee4279f237c382277011ed0d4a57243f099e",
+    "s0": "2e18d45065bf40971b63d81f1e3e56c2e8296397",
+    "s1": "46934a181c94447ca8e18b46664194be41748ce4",
+    "s2": "9e724ea8c774d949947fd23f8251085a5170d7cc",
+}
 
 STATES = {
     "unchanged",
@@ -93,6 +95,21 @@ def test_commit_ids_are_identical_on_every_run(tmp_path: Path, sample: Sample) -
         sample.deployment, "rev-parse", "HEAD:extensions"
     )
     assert other.base_file.read_bytes() == sample.base_file.read_bytes()
+
+
+def test_commit_ids_are_pinned(sample: Sample) -> None:
+    assert dict(sample.commits) == PINNED
+
+
+def test_texts_are_read_byte_for_byte() -> None:
+    s0 = read_texts("skyportal", "s0")
+    assert s0[".gitmodules"] == (
+        b'[submodule "baselayer"]\n\tpath = baselayer\n\turl = ../baselayer.git\n'
+    )
+    assert "tools/check_env.sh" in s0 and "static/img/logo.png" not in s0  # the logo is made
+    assert read_texts("deployment") == {".gitignore": b"/patched_skyportal/\n"}
+    with pytest.raises(FileNotFoundError, match="nothing under"):
+        read_texts("skyportal", "s9")
 
 
 def test_layout(sample: Sample) -> None:
@@ -309,49 +326,22 @@ def test_rejects_a_non_empty_root(tmp_path: Path) -> None:
         make_sample(tmp_path / "keep.txt")
 
 
-def test_commit_files_helper(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    first = commit_files(
-        repo, {"a.txt": b"one\n", "bin/run": b"#!/bin/sh\n"}, "first", modes={"bin/run": 0o755}
-    )
-    second = commit_files(
-        repo,
-        {"a.txt": None, "b.txt": b"two\r\n", "link": b"b.txt"},
-        "second",
-        modes={"link": stat.S_IFLNK},
-    )
-    assert git(repo, "rev-parse", f"{second}~1") == first
-    assert git(repo, "ls-tree", "--name-only", second).splitlines() == ["b.txt", "bin", "link"]
-    assert git(repo, "ls-tree", second, "bin/run").startswith("100755 ")
-    assert git(repo, "ls-tree", second, "link").startswith("120000 ")
-    assert git_bytes(repo, "show", f"{second}:b.txt") == b"two\r\n"
-    times = git(repo, "log", "--format=%ct %an", second).splitlines()
-    assert times == [
-        f"{SAMPLE_EPOCH + 3600} Sample Maintainer",
-        f"{SAMPLE_EPOCH} Sample Maintainer",
-    ]
-    assert git(repo, "status", "--porcelain") == ""
-    with pytest.raises(ValueError, match="unsafe path"):
-        commit_files(repo, {"../escape": b"x"}, "bad")
+def test_demo_git_error_names_stderr(tmp_path: Path) -> None:
+    with pytest.raises(demo_git.GitCommandError, match="not a git repository") as caught:
+        demo_git.git(tmp_path, "rev-parse", "HEAD")
+    assert str(tmp_path) in str(caught.value)
 
 
-def test_git_error_names_stderr(tmp_path: Path) -> None:
-    with pytest.raises(GitCommandError, match="not a git repository"):
-        git(tmp_path, "rev-parse", "HEAD")
-
-
-def test_git_ignores_callers_git_environment(
+def test_demo_ignores_callers_git_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As inside a git hook: GIT_DIR must not redirect the helpers.
+    # As inside a git hook: GIT_DIR and GIT_INDEX_FILE must not redirect the generator.
     monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere"))
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    commit_files(repo, {"f": b"x\n"}, "c")
-    assert (repo / ".git").is_dir() and not (tmp_path / "elsewhere").exists()
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "elsewhere-index"))
+    made = make_sample(tmp_path / "root")
+    assert dict(made.commits) == PINNED
+    assert (made.deployment / ".git").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["root"]
 
 
 def test_failure_leaves_root_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
