@@ -14,7 +14,7 @@ deployment under DIR::
 then times ``overlay-merge init --infer`` on it (the real CLI, in this
 interpreter) and checks every inferred base against the version each overlay
 file was made from.  It also times the two line-distance candidates (libgit2's
-diff through ``gitstore.line_changes`` and ``difflib.SequenceMatcher``).
+diff through ``core.git.diff.line_changes`` and ``difflib.SequenceMatcher``).
 
     python bench/infer_history.py [--commits 5000] [--files 2000] [--overlay 60] [DIR]
 """
@@ -37,7 +37,7 @@ import pygit2
 from click.testing import CliRunner
 
 from overlay_merge.cli.main import cli
-from overlay_merge.core.gitstore import line_changes
+from overlay_merge.core.git.diff import line_changes
 
 EPOCH = 1_600_000_000
 SIG_NAME, SIG_MAIL = "Bench", "bench@example.org"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import overlay_merge
@@ -36,7 +37,8 @@ def test_status_command_does_not_load_textual() -> None:
     assert out == "False"
 
 
-def test_only_gitstore_imports_pygit2() -> None:
+def _importers(wanted: Callable[[str], bool]) -> set[str]:
+    """The package's modules (paths under it) with an import statement naming a *wanted* module."""
     importers = set()
     for source in PACKAGE.rglob("*.py"):
         tree = ast.parse(source.read_text("utf-8"))
@@ -45,10 +47,40 @@ def test_only_gitstore_imports_pygit2() -> None:
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            if any(n.split(".")[0] == "pygit2" for n in names):
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            if any(wanted(n) for n in names):
                 importers.add(source.relative_to(PACKAGE).as_posix())
-    assert importers == {"core/gitstore.py"}
+    return importers
+
+
+def test_only_core_git_imports_pygit2() -> None:
+    importers = _importers(lambda name: name.split(".")[0] == "pygit2")
+    assert importers, "the git layer imports pygit2"
+    assert {path for path in importers if not path.startswith("core/git/")} == set()
+
+
+def test_only_core_git_libgit2_touches_pygit2_private_parts() -> None:
+    # pygit2's cffi bindings and private attributes change without notice:
+    # one module uses them, and tests/test_git_libgit2.py checks that one.
+    def private(name: str) -> bool:
+        parts = name.split(".")
+        return parts[0] == "pygit2" and any(p.startswith("_") or p in ("ffi", "C") for p in parts)
+
+    assert _importers(private) == {"core/git/libgit2.py"}
+    users = set()
+    for source in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("_to_c", "_repo", "_libgit2"):
+                users.add(source.relative_to(PACKAGE).as_posix())
+    assert users == {"core/git/libgit2.py"}
+
+
+def test_the_git_model_imports_without_pygit2() -> None:
+    code = "import sys\nimport overlay_merge.core.git.model\nprint('pygit2' in sys.modules)\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == "False"
 
 
 def test_the_code_and_docs_cite_only_this_repositorys_design() -> None:

@@ -686,8 +686,8 @@ def test_abort_restores_the_overlay_even_when_the_upstream_checkout_fails(
 ) -> None:
     # Seen on a real deployment whose upstream lacked a large blob: the checkout
     # back to the pin failed, and abort gave nothing back.
-    from overlay_merge.core import gitcli  # noqa: PLC0415
     from overlay_merge.core.errors import OverlayMergeError  # noqa: PLC0415
+    from overlay_merge.core.git import command as gitcli  # noqa: PLC0415
 
     before = _state(sample)
     assert run_cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1

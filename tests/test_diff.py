@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from overlay_merge.cli.main import cli
 from overlay_merge.core.deployment import open_at
-from overlay_merge.core.gitstore import diff_bytes
+from overlay_merge.core.git.diff import diff_bytes
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump

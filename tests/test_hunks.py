@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from overlay_merge.core.gitstore import MergeStyle, merge_file
+from overlay_merge.core.git.merge import merge_file
+from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.hunks import (
     EQUAL,
     QUOTES,

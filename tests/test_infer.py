@@ -17,7 +17,8 @@ from conftest import run_cli
 from gitutil import commit_files, git, git_bytes
 from test_status import _move_pin
 
-from overlay_merge.core.gitstore import Entry, PathVersion, open_upstream
+from overlay_merge.core.git.model import Entry, PathVersion
+from overlay_merge.core.git.upstream import open_upstream
 from overlay_merge.core.infer import closest, line_distance
 from overlay_merge.demo import Sample
 

@@ -23,7 +23,7 @@ from overlay_merge.core.build import build
 from overlay_merge.core.check import compute_check
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.hunks import Malformed, MalformedError, parse, split_lines
 from overlay_merge.core.journal import load_journal
 from overlay_merge.core.layout import load_layout

@@ -1,4 +1,4 @@
-"""The three-way merge: ``gitstore.merge_file`` (libgit2) and the per-file policy ``plan._merge``.
+"""The three-way merge: ``git.merge.merge_file`` (libgit2) and the per-file policy ``plan._merge``.
 
 ``git merge-file`` is the oracle: for the same inputs and labels, the merged
 bytes (merged with wide markers, then narrowed to git's labelled 7-wide ones
@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from overlay_merge.core.gitstore import MODE_BLOB, MODE_EXEC, MODE_LINK, merge_file
+from overlay_merge.core.git.merge import merge_file
+from overlay_merge.core.git.model import MODE_BLOB, MODE_EXEC, MODE_LINK
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import WIDE_MARKER_SIZE, OwnLines, narrow_markers
 from overlay_merge.core.model import Side

@@ -35,7 +35,7 @@ from overlay_merge.core import abort as abort_module
 from overlay_merge.core import journal as journal_module
 from overlay_merge.core.apply import apply_update
 from overlay_merge.core.deployment import open_at
-from overlay_merge.core.gitstore import DeploymentRepo
+from overlay_merge.core.git.deployment import DeploymentRepo
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.demo import Sample

@@ -20,7 +20,7 @@ import click
 from overlay_merge import __version__
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError, quote
-from overlay_merge.core.gitstore import MergeStyle
+from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.lock import hold_deployment
 from overlay_merge.core.model import BumpChoice, HunkTake, View

@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from overlay_merge.core import gitcli
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.files import (
@@ -30,14 +29,10 @@ from overlay_merge.core.files import (
     working_state,
     write_file,
 )
-from overlay_merge.core.gitstore import (
-    MODE_GITLINK,
-    DeploymentRepo,
-    Entry,
-    TreeDelta,
-    UpstreamRepo,
-    open_deployment,
-)
+from overlay_merge.core.git import command as gitcli
+from overlay_merge.core.git.deployment import DeploymentRepo, open_deployment
+from overlay_merge.core.git.model import MODE_GITLINK, Entry, TreeDelta
+from overlay_merge.core.git.upstream import UpstreamRepo
 from overlay_merge.core.journal import (
     ANY_PHASE,
     Backup,

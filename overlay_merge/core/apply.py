@@ -19,7 +19,7 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.files import MODE_EXEC, MODE_FILE, remove_file, working_state, write_file
 from overlay_merge.core.fsatomic import write_bytes_atomic
-from overlay_merge.core.gitstore import DeploymentRepo, open_deployment
+from overlay_merge.core.git.deployment import DeploymentRepo, open_deployment
 from overlay_merge.core.journal import (
     Backup,
     HeadState,

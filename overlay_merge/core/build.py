@@ -32,7 +32,8 @@ from pathlib import Path
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
-from overlay_merge.core.gitstore import MODE_LINK, SkippedSubmodule, open_deployment
+from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.git.model import MODE_LINK, SkippedSubmodule
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import has_conflict_markers

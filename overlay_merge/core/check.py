@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import MergeStyle
+from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line

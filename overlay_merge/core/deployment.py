@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from overlay_merge.core.basefile import entry_lines, read_base_file
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import UpstreamRepo, open_deployment, open_upstream
+from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.git.upstream import UpstreamRepo, open_upstream
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.paths import read_regular, require_real_folder
 

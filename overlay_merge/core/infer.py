@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from overlay_merge.core.gitstore import PathHistory, PathVersion, UpstreamRepo, line_changes
+from overlay_merge.core.git.diff import line_changes
+from overlay_merge.core.git.model import PathHistory, PathVersion
+from overlay_merge.core.git.upstream import UpstreamRepo
 from overlay_merge.core.model import FileKind
 
 

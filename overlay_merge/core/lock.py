@@ -40,7 +40,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.git.deployment import open_deployment
 
 FOLDER = "overlay-merge"
 NAME = "lock"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import MODE_BLOB, MODE_EXEC, MODE_LINK
+from overlay_merge.core.git.model import MODE_BLOB, MODE_EXEC, MODE_LINK
 from overlay_merge.core.layout import Layout, require_no_symlink
 from overlay_merge.core.paths import dotgit_problem, path_problem, read_regular
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.journal import Journal
 from overlay_merge.core.markers import OwnLines
 

@@ -12,12 +12,9 @@ from dataclasses import dataclass, replace
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of, quote
-from overlay_merge.core.gitstore import (
-    MODE_LINK,
-    MergeStyle,
-    merge_file,
-    open_deployment,
-)
+from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.git.merge import merge_file
+from overlay_merge.core.git.model import MODE_LINK, MergeStyle
 from overlay_merge.core.journal import require_no_unfinished_bump
 from overlay_merge.core.markers import (
     WIDE_MARKER_SIZE,

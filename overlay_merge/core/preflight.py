@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from overlay_merge.core import gitcli
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of, quote
-from overlay_merge.core.gitstore import DeploymentRepo, UpstreamRepo
+from overlay_merge.core.git import command as gitcli
+from overlay_merge.core.git.deployment import DeploymentRepo
+from overlay_merge.core.git.upstream import UpstreamRepo
 from overlay_merge.core.model import short_sha
 
 

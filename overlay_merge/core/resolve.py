@@ -9,7 +9,7 @@ from overlay_merge.core.basefile import format_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
-from overlay_merge.core.gitstore import open_deployment
+from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.journal import Journal, require_bump
 from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import first_marker_line

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.gitstore import DeploymentRepo, open_deployment
+from overlay_merge.core.git.deployment import DeploymentRepo, open_deployment
 from overlay_merge.core.journal import BumpProgress, Journal, Phase, unfinished_journal
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import OwnLines, has_conflict_markers

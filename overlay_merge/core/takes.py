@@ -25,7 +25,9 @@ from overlay_merge.core.basefile import format_base_file, write_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
-from overlay_merge.core.gitstore import MODE_LINK, merge_file, open_deployment
+from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.git.merge import merge_file
+from overlay_merge.core.git.model import MODE_LINK
 from overlay_merge.core.hunks import (
     OURS,
     THEIRS,

@@ -8,7 +8,7 @@ Every view compares two sides taken from the bump plan (docs/design.md §6):
   file's per-file decision (``decide``): kept, upstream's version, dropped.
 
 Nothing here merges or reads git: the sides are the plan's.  Diffs come from
-:func:`overlay_merge.core.gitstore.diff_bytes` (libgit2, git's algorithm).
+:func:`overlay_merge.core.git.diff.diff_bytes` (libgit2, git's algorithm).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.gitstore import MODE_LINK, TextDiff, diff_bytes
+from overlay_merge.core.git.diff import TextDiff, diff_bytes
+from overlay_merge.core.git.model import MODE_LINK
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
 from overlay_merge.core.model import BumpState, Decision, View, short_sha

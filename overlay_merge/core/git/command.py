@@ -1,6 +1,6 @@
 """Running ``git`` itself, for the few steps where git's own behaviour is the point.
 
-Reads and merges go through pygit2 (:mod:`overlay_merge.core.gitstore`); the
+Reads and merges go through pygit2 (the rest of :mod:`overlay_merge.core.git`); the
 steps here are the ones whose correctness depends on the user's git
 configuration, which libgit2 does not implement: moving the upstream's
 working tree (sparse checkouts, partial clones that fetch missing blobs,
