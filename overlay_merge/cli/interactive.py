@@ -14,6 +14,7 @@ from functools import partial
 
 from overlay_merge.core.apply import apply_merge, apply_update
 from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.model import BumpChoice
 from overlay_merge.core.plan import BumpPlan, decide, review_range
 from overlay_merge.core.takes import conflict_paths
 from overlay_merge.reports.bump import ApplyReport, CancelReport
@@ -35,10 +36,11 @@ def carry_out(
     force: bool = False,
 ) -> Report:
     """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*."""
-    if choice == "cancel":
+    choice = BumpChoice(choice)
+    if choice == BumpChoice.CANCEL:
         return CancelReport(plan)
     decided = decide(plan, decisions)
-    apply = apply_merge if choice == "merge" else apply_update
+    apply = apply_merge if choice == BumpChoice.MERGE else apply_update
     return ApplyReport(decided, apply(deployment, decided, force=force))
 
 

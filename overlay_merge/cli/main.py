@@ -21,12 +21,12 @@ from overlay_merge import __version__
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.git.model import MergeStyle
-from overlay_merge.core.hunks import TAKES, Take
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.lock import hold_deployment
+from overlay_merge.core.model import BumpChoice, HunkTake, View
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.status import compute_status
-from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
+from overlay_merge.core.views import select_files
 from overlay_merge.reports.bump import (
     AbortReport,
     CancelReport,
@@ -204,7 +204,7 @@ def check(ctx: click.Context, against: str | None, pinned: bool, fmt: str) -> No
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option(
     "--choice",
-    type=click.Choice(["merge", "update", "cancel"]),
+    type=click.Choice([c.value for c in BumpChoice]),
     help="Apply without asking: merge (write merges, stop for conflicts), update (move the "
     "pin only), cancel (change nothing).",
 )
@@ -233,7 +233,7 @@ def bump(
     from overlay_merge.cli import interactive  # noqa: PLC0415
 
     deployment = _deployment(ctx)
-    if choice in ("merge", "update") and not dry_run:
+    if choice in (BumpChoice.MERGE, BumpChoice.UPDATE) and not dry_run:
         # Planned under the write lock too, not only applied: a plan read while
         # another writer is half-way would merge from what that writer undoes.
         with hold_deployment(deployment.layout.root, f"bump --choice {choice}"):
@@ -262,7 +262,7 @@ def bump(
 @click.option("--all", "all_hunks", is_flag=True, help="Every conflict hunk of PATH.")
 @click.option(
     "--take",
-    type=click.Choice(TAKES),
+    type=click.Choice([t.value for t in HunkTake]),
     help="The side to keep for those hunks: overlay, upstream, both (overlay first), "
     "both-upstream-first.",
 )
@@ -281,7 +281,7 @@ def resolve(
     paths: tuple[str, ...],
     hunks: tuple[int, ...],
     all_hunks: bool,
-    take: Take | None,
+    take: str | None,
     no_record: bool,
     list_only: bool,
     undo: bool,
@@ -297,7 +297,7 @@ def resolve(
     while some are left exit 1.
     """
     from overlay_merge.cli import interactive  # noqa: PLC0415
-    from overlay_merge.core.resolve import resolve as resolve_files  # noqa: PLC0415
+    from overlay_merge.core.resolve import resolve_files  # noqa: PLC0415
 
     if undo or list_only or hunks or all_hunks or take:
         _resolve_hunks(ctx, paths, hunks, all_hunks, take, no_record, list_only, undo, fmt)
@@ -313,7 +313,7 @@ def _resolve_hunks(
     paths: tuple[str, ...],
     hunks: tuple[int, ...],
     all_hunks: bool,
-    take: Take | None,
+    take: str | None,
     no_record: bool,
     list_only: bool,
     undo: bool,
@@ -334,7 +334,7 @@ def _resolve_hunks(
     if take is None or bool(hunks) == all_hunks or len(paths) != 1:
         raise click.UsageError("name one PATH, then --hunk N (or --all) and --take SIDE")
     result = take_hunks(
-        deployment, paths[0], None if all_hunks else hunks, take, record=not no_record
+        deployment, paths[0], None if all_hunks else hunks, HunkTake(take), record=not no_record
     )
     _finish(ctx, TakeReport(result), fmt)
 
@@ -382,20 +382,20 @@ def review(ctx: click.Context, rev: str | None) -> None:
 @click.option(
     "--patch",
     "view",
-    flag_value=PATCH,
+    flag_value=View.OVERLAY_CHANGES.value,
     default=True,
     help="What each overlay file carries against its base (base -> overlay) [default].",
 )
 @click.option(
     "--upstream",
     "view",
-    flag_value=UPSTREAM,
+    flag_value=View.UPSTREAM_CHANGES.value,
     help="What upstream changed from each file's base to REV (base -> target).",
 )
 @click.option(
     "--merged",
     "view",
-    flag_value=MERGED,
+    flag_value=View.MERGE_PREVIEW.value,
     help="The merge preview: the overlay file -> what a bump to REV would write.",
 )
 @click.option("--rev", metavar="REV", help="Upstream target of the views [default: the pin].")
@@ -416,7 +416,7 @@ def diff_command(
 
     deployment = _deployment(ctx)
     plan = plan_bump(deployment, rev or deployment.pin(), allow_downgrade=True)
-    report = DiffReport.build(plan, select_files(plan, paths), view, stat_only=stat_only)
+    report = DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
     text = report.render(fmt)
     # Coloured on a terminal; click.echo strips the colours when stdout is piped.
     click.echo(style_diff(text) if fmt == "text" else text, nl=False)

@@ -9,31 +9,18 @@ from typing import Any
 
 from overlay_merge.core.abort import AbortResult
 from overlay_merge.core.apply import ApplyResult
-from overlay_merge.core.plan import (
-    ADDED_UPSTREAM,
-    BINARY,
-    BUMP_STATES,
-    CONFLICT,
-    CONVERGED,
-    DELETED_UPSTREAM,
-    DROP,
-    KEEP_OVERLAY,
-    RENAMED_UPSTREAM,
-    TAKE_MERGE,
-    TAKE_UPSTREAM,
-    BumpPlan,
-    FilePlan,
-)
+from overlay_merge.core.model import BumpChoice, BumpState, Decision
+from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.core.resolve import ResolveResult
 from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
 
 MAX_COMMITS_SHOWN = 20
 
 _NOTES = {
-    CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
-    DELETED_UPSTREAM: "gone upstream: keep it as an addition or delete it",
-    ADDED_UPSTREAM: "upstream added a file at this path",
-    BINARY: "binary: no markers; pick a side",
+    BumpState.CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
+    BumpState.DELETED_UPSTREAM: "gone upstream: keep it as an addition or delete it",
+    BumpState.ADDED_UPSTREAM: "upstream added a file at this path",
+    BumpState.BINARY: "binary: no markers; pick a side",
 }
 
 
@@ -41,10 +28,10 @@ def _detail(f: FilePlan) -> str:
     parts = []
     if f.renamed_to:
         parts.append(f"-> {f.renamed_to}")
-    if f.decision != TAKE_MERGE:
+    if f.decision != Decision.TAKE_MERGE:
         return "  ".join(parts)  # the maintainer decided: the state's advice is moot
-    if f.conflicts and f.state not in (BINARY,):
-        parts.append(plural(f.conflicts, "conflict"))
+    if f.conflict_hunks and f.state not in (BumpState.BINARY,):
+        parts.append(plural(f.conflict_hunks, "conflict"))
     if f.state in _NOTES:
         parts.append(f"({_NOTES[f.state]})")
     return "  ".join(parts)
@@ -76,7 +63,7 @@ class PlanReport:
                 "kind": f.kind,
                 "base": f.base_commit,
                 "state": f.state,
-                "conflicts": f.conflicts,
+                "conflicts": f.conflict_hunks,
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
@@ -88,7 +75,7 @@ class PlanReport:
             "rev": p.target_rev,
             "style": p.style,
             "commits": [{"sha": sha, "subject": subject} for sha, subject in p.commits],
-            "counts": {s: self.counts.get(s, 0) for s in BUMP_STATES},
+            "counts": {s: self.counts.get(s, 0) for s in BumpState},
             "files": files,
             "orphaned": list(p.orphaned),
         }
@@ -111,7 +98,7 @@ class PlanReport:
         if not p.files:
             lines.append("the overlay is empty: nothing to merge")
             return "\n".join(lines) + "\n"
-        width = max(len(s) for s in BUMP_STATES)
+        width = max(len(s) for s in BumpState)
         lines.append("")
         for f in p.files:
             detail = _detail(f)
@@ -120,9 +107,9 @@ class PlanReport:
         counts = self.counts
         lines.append(
             f"{plural(len(p.files), 'file')}: "
-            + ", ".join(f"{counts[s]} {s}" for s in BUMP_STATES if counts.get(s))
+            + ", ".join(f"{counts[s]} {s}" for s in BumpState if counts.get(s))
         )
-        if all(f.state == "unchanged" for f in p.files):
+        if all(f.state == BumpState.UNCHANGED for f in p.files):
             lines.append("the overlay is up to date with the target: no file needs a merge")
         lines.append(
             "choose: `--choice merge` (write the merges, stop for conflicts), "
@@ -150,7 +137,7 @@ class ApplyReport:
         (hunk by hunk, in an editor then ``resolve``): listed as resolved, not
         as conflicts, and not counted as files to resolve.
         """
-        if self.result.choice != "merge":
+        if self.result.choice != BumpChoice.MERGE:
             return self
         still = tuple(p for p in self.result.conflicts if p in left)
         done = tuple(p for p in (*self.resolved, *self.result.conflicts) if p not in left)
@@ -175,12 +162,12 @@ class ApplyReport:
     def as_text(self, *, next_step: bool = True) -> str:
         """The report; without *next_step*, no last line saying what to do next."""
         p, r = self.plan, self.result
-        if r.choice == "update":
+        if r.choice == BumpChoice.UPDATE:
             lines = [
                 f"updated {p.upstream} {short(p.pin)} -> {short(p.target)}; overlay and "
                 "bases left as they were"
             ]
-            stale = [f for f in p.files if f.state != "unchanged"]
+            stale = [f for f in p.files if f.state != BumpState.UNCHANGED]
             if stale:
                 lines.append(
                     f"{plural(len(stale), 'overlay file')} now drift from upstream "
@@ -189,7 +176,7 @@ class ApplyReport:
         else:
             lines = [f"merged {p.upstream} {short(p.pin)} -> {short(p.target)}"]
             for f in p.files:
-                if f.state == "unchanged" and f.decision == TAKE_MERGE:
+                if f.state == BumpState.UNCHANGED and f.decision == Decision.TAKE_MERGE:
                     continue
                 if f.target_path in self.resolved:
                     lines.append(f"  {'resolved':<9} {f.path}")
@@ -214,19 +201,25 @@ class ApplyReport:
         return "\n".join(lines) + "\n"
 
 
-_DECIDED = {KEEP_OVERLAY: "kept", TAKE_UPSTREAM: "upstream", DROP: "dropped"}
+_DECIDED = {
+    Decision.KEEP_OVERLAY: "kept",
+    Decision.TAKE_UPSTREAM: "upstream",
+    Decision.DROP: "dropped",
+}
 
 
 def _verb(f: FilePlan) -> str:
     if f.decision in _DECIDED:
         return _DECIDED[f.decision]
-    if f.state in (CONFLICT, ADDED_UPSTREAM) or (f.state == RENAMED_UPSTREAM and f.conflicts):
+    if f.state in (BumpState.CONFLICT, BumpState.ADDED_UPSTREAM) or (
+        f.state == BumpState.RENAMED_UPSTREAM and f.conflict_hunks
+    ):
         return "conflict"
-    if f.state in (BINARY, DELETED_UPSTREAM):
+    if f.state in (BumpState.BINARY, BumpState.DELETED_UPSTREAM):
         return "decide"
-    if f.state == CONVERGED:
+    if f.state == BumpState.CONVERGED:
         return "converged"
-    if f.state == RENAMED_UPSTREAM:
+    if f.state == BumpState.RENAMED_UPSTREAM:
         return "moved"
     return "merged"
 
@@ -243,7 +236,7 @@ class CancelReport:
 
     def render(self, fmt: str) -> str:
         if fmt == "json":
-            return to_json({**PlanReport(self.plan).as_json(), "choice": "cancel"})
+            return to_json({**PlanReport(self.plan).as_json(), "choice": BumpChoice.CANCEL})
         return "cancelled: nothing changed\n"
 
 

@@ -6,23 +6,20 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_merge.core.status import (
-    CONFLICT_PENDING,
-    ORPHANED,
-    STALE,
-    STATES,
-    UNRECORDED,
-    UP_TO_DATE,
-    StatusResult,
-)
+from overlay_merge.core.journal import BumpProgress
+from overlay_merge.core.model import StatusState
+from overlay_merge.core.status import StatusResult
 from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, short, to_json
 
 _HINTS = {
-    STALE: "upstream changed these since their base; `overlay-merge bump {pin}` merges "
+    StatusState.STALE: "upstream changed these since their base; `overlay-merge bump {pin}` merges "
     "upstream's changes into them",
-    CONFLICT_PENDING: "these still hold conflict markers; fix them, then `overlay-merge resolve`",
-    UNRECORDED: "these have no base yet; `overlay-merge init` records the pin as their base",
-    ORPHANED: "their overlay file is gone; `overlay-merge init --prune` drops their entries",
+    StatusState.CONFLICT_PENDING: "these still hold conflict markers; fix them, then "
+    "`overlay-merge resolve`",
+    StatusState.UNRECORDED: "these have no base yet; `overlay-merge init` records the pin as "
+    "their base",
+    StatusState.ORPHANED: "their overlay file is gone; `overlay-merge init --prune` drops their "
+    "entries",
 }
 
 
@@ -41,7 +38,7 @@ class StatusReport:
     def return_code(self) -> int:
         if self.result.bump is not None:
             return EXIT_FOUND
-        return EXIT_OK if set(self.counts) <= {UP_TO_DATE} else EXIT_FOUND
+        return EXIT_OK if set(self.counts) <= {StatusState.UP_TO_DATE} else EXIT_FOUND
 
     def render(self, fmt: str) -> str:
         return to_json(self.as_json()) if fmt == "json" else self.as_text()
@@ -57,7 +54,7 @@ class StatusReport:
             "pin": r.pin,
             "tracking": tracking,
             "bump_in_progress": r.bump,
-            "counts": {state: self.counts.get(state, 0) for state in STATES},
+            "counts": {state: self.counts.get(state, 0) for state in StatusState},
             "files": [
                 {"path": f.path, "kind": f.kind, "base": f.base, "state": f.state} for f in r.files
             ],
@@ -69,9 +66,9 @@ class StatusReport:
             f"{r.upstream} pinned at {short(r.pin)}; overlay {r.overlay}: "
             f"{len(r.files)} file{'s' if len(r.files) != 1 else ''}"
         ]
-        if r.bump == "interrupted":
+        if r.bump == BumpProgress.INTERRUPTED:
             lines.append("a bump was interrupted while writing: `overlay-merge abort` restores")
-        elif r.bump == "conflicts":
+        elif r.bump == BumpProgress.CONFLICTS:
             lines.append(
                 "a bump is in progress: resolve its conflicts (`overlay-merge resolve`) "
                 "or `overlay-merge abort`"
@@ -82,15 +79,15 @@ class StatusReport:
                 f"of the pin ({short(r.tracking[1])}): `overlay-merge bump` plans the update"
             )
         if r.files:
-            width = max(len(s) for s in STATES)
+            width = max(len(s) for s in StatusState)
             lines.append("")
             for f in r.files:
                 lines.append(f"  {f.state:<{width}}  {f.kind:<8}  {short(f.base):<7}  {f.path}")
             lines.append("")
         counts = self.counts
-        summary = ", ".join(f"{counts[s]} {s}" for s in STATES if counts.get(s))
+        summary = ", ".join(f"{counts[s]} {s}" for s in StatusState if counts.get(s))
         lines.append(summary or "the overlay is empty")
-        for state in STATES:
+        for state in StatusState:
             if counts.get(state) and state in _HINTS:
                 hint = _HINTS[state].format(pin=short(r.pin), base_file=self.base_file)
                 lines.append(f"{state}: {hint}")
