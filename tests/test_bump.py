@@ -16,8 +16,9 @@ from gitutil import commit_files, git, git_bytes
 
 from overlay_merge.core.apply import apply_merge
 from overlay_merge.core.deployment import open_at
+from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import decide, plan_bump
+from overlay_merge.core.plan import allowed_decisions, decide, plan_bump
 from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
@@ -653,13 +654,31 @@ def test_a_conflicted_rename_is_recorded_at_the_target(sample: Sample) -> None:
     assert new in _unmerged(sample)
 
 
-def test_taking_upstream_for_an_addition_upstream_lacks_keeps_the_file(sample: Sample) -> None:
+def test_taking_upstream_for_an_addition_upstream_lacks_is_refused(sample: Sample) -> None:
+    # Upstream has no version to take: the core refuses, naming what is offered
+    # (it used to turn the decision silently into "keep").
     addition = "skyportal/facility_apis/grandma_api.py"
     deployment = _deployment(sample)
-    plan = decide(plan_bump(deployment), {addition: "upstream"})
-    apply_merge(deployment, plan)
+    plan = plan_bump(deployment)
+    item = next(f for f in plan.files if f.path == addition)
+    assert allowed_decisions(item) == ("merge", "keep")
+    with pytest.raises(OverlayMergeError, match=r"not offered .* \(offered: merge, keep\)"):
+        decide(plan, {addition: "upstream"})
+    apply_merge(deployment, decide(plan, {addition: "keep"}))
     assert _overlay(sample, addition).exists()
     assert addition in _bases(sample)
+
+
+def test_decisions_offered_per_state(sample: Sample) -> None:
+    plan = plan_bump(_deployment(sample))
+    offered = {f.path: allowed_decisions(f) for f in plan.files}
+    assert offered["skyportal/models/group.py"] == ("merge", "keep", "upstream", "drop")
+    assert offered["skyportal/handlers/api/legacy.py"] == ("merge", "keep", "drop")
+    assert offered["skyportal/initial_setup.py"] == ("merge", "keep", "upstream")
+    for path in ("skyportal/initial_setup.py", "skyportal/handlers/api/legacy.py"):
+        wrong = "drop" if path.endswith("setup.py") else "upstream"
+        with pytest.raises(OverlayMergeError, match="offered: "):
+            decide(plan, {path: wrong})
 
 
 def test_abort_restores_the_overlay_even_when_the_upstream_checkout_fails(

@@ -133,7 +133,7 @@ def test_check_uses_the_bumps_own_planning(sample: Sample) -> None:
         if planned.state == "unchanged":
             assert entry["state"] == "up-to-date"
             continue
-        assert (entry["merge"], entry["conflicts"]) == (planned.state, planned.conflicts)
+        assert (entry["merge"], entry["conflicts"]) == (planned.state, planned.conflict_hunks)
         if entry["first_conflict_line"] is not None:
             assert planned.content is not None
             line = planned.content.splitlines()[entry["first_conflict_line"] - 1]

@@ -20,8 +20,9 @@ from overlay_merge.cli.main import cli
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.git.diff import diff_bytes
 from overlay_merge.core.layout import load_layout
+from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.views import VIEWS, file_view
+from overlay_merge.core.views import file_view
 from overlay_merge.demo import Sample
 from overlay_merge.reports.diff import diff_file, hunk_stats
 
@@ -56,7 +57,7 @@ def test_counts_of_every_view_of_every_sample_file_match_git(
     plan = plan_bump(open_at(load_layout(sample.deployment)), sample.commits["s2"])
     checked = 0
     for item in plan.files:
-        for view in VIEWS:
+        for view in View:
             fd = diff_file(plan, item, view)
             expected = numstat(fd.view.old, fd.view.new, tmp_path)
             if expected is None:

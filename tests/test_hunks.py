@@ -24,7 +24,6 @@ from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.hunks import (
     EQUAL,
     QUOTES,
-    TAKES,
     WHITESPACE,
     WHITESPACE_AND_QUOTES,
     Malformed,
@@ -35,6 +34,7 @@ from overlay_merge.core.hunks import (
     with_bases,
 )
 from overlay_merge.core.markers import WIDE_MARKER_SIZE, narrow_markers
+from overlay_merge.core.model import HunkTake
 from overlay_merge.core.views import Conflict, conflicts_in
 
 LABELS = ("base 1111111", "overlay", "upstream 2222222")
@@ -49,7 +49,7 @@ def bump_merge(base: bytes, ours: bytes, theirs: bytes, style: MergeStyle) -> by
     if clean:
         return content
     encoded = (LABELS[0].encode(), LABELS[1].encode(), LABELS[2].encode())
-    return narrow_markers(content, encoded)[0]
+    return narrow_markers(content, encoded).content
 
 
 def git_merge_file(base: bytes, ours: bytes, theirs: bytes, *flags: str) -> bytes:
@@ -223,7 +223,7 @@ def test_both_upstream_first_puts_upstream_first() -> None:
     merged = parse(bump_merge(base, ours, theirs, "zdiff3"))
     assert merged.take_all("both-upstream-first").render() == b"a\nB2\nB1\nc\n"
     assert merged.take_all("both").render() == b"a\nB1\nB2\nc\n"
-    assert set(TAKES) == {"overlay", "upstream", "both", "both-upstream-first"}
+    assert set(HunkTake) == {"overlay", "upstream", "both", "both-upstream-first"}
 
 
 def test_a_missing_final_newline_comes_back_only_at_the_end() -> None:

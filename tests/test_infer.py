@@ -243,7 +243,8 @@ def test_closest_prefers_fewer_lines_then_the_newer_commit() -> None:
 
     distances = {"a": 3, "b": 1, "c": 1}
     versions = [version("a", 0), version("b", 5), version("c", 2)]
-    best, distance = closest(versions, lambda v: distances[v.entry.oid if v.entry else ""])
+    found = closest(versions, lambda v: distances[v.entry.oid if v.entry else ""])
+    best, distance = found.version, found.distance
     assert (best.commit, distance) == ("c2", 1)
     with pytest.raises(ValueError, match="at least one"):
         closest([], lambda v: 0)

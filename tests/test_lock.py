@@ -264,7 +264,8 @@ def test_the_holder_goes_on_and_the_next_writer_gets_the_lock(in_progress: Sampl
     code, err = paused.go_on()
     assert (code, err) == (0, "")
     assert _lock(sample).read_bytes() == b""  # released: names nobody
-    _one_line_error(_run(sample, "abort"), "no bump to abort")  # it ran: the lock is free
+    # It ran: the lock is free.
+    _one_line_error(_run(sample, "abort"), "no bump in progress, so nothing to abort")
 
 
 def test_the_bump_screen_is_refused_while_another_writer_holds_the_lock(sample: Sample) -> None:
@@ -529,7 +530,8 @@ def test_a_finished_journal_of_an_earlier_release_is_replaced_by_the_next_bump(
     journal = _legacy(sample, "done")
     before = _state(sample)
     assert _run(sample, "status").returncode == 0
-    _one_line_error(_run(sample, "abort"), "no bump to abort")  # nothing of ours to abort
+    # Nothing of ours to abort.
+    _one_line_error(_run(sample, "abort"), "no bump in progress, so nothing to abort")
     assert _run(sample, "bump", "--choice", "merge").returncode == 1
     assert not journal.exists() and not (journal.parent / "backups").exists()
     assert _run(sample, "abort").returncode == 0
@@ -545,7 +547,7 @@ def test_a_finished_journal_of_an_earlier_release_is_replaced_by_the_next_bump(
 MERGE = ["bump", "--choice", "merge"]
 ALLOWED: dict[str, list[tuple[int, str]]] = {
     "bump": [(1, "files to resolve"), (3, "is in progress with 4 file(s) to resolve")],
-    "abort": [(0, "aborted the bump to"), (3, "no bump to abort")],
+    "abort": [(0, "aborted the bump to"), (3, "no bump in progress, so nothing to abort")],
     "resolve": [(3, "still holds conflict markers"), (3, "no bump in progress")],
     "build": [(0, "built patched_skyportal/"), (3, "refusing to build")],
 }

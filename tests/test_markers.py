@@ -37,7 +37,7 @@ from overlay_merge.core.markers import (
     narrow_markers,
 )
 from overlay_merge.core.ownlines import own_lines
-from overlay_merge.core.resolve import resolve
+from overlay_merge.core.resolve import resolve_files
 from overlay_merge.core.status import compute_status
 from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks
 from overlay_merge.demo import Sample
@@ -286,8 +286,13 @@ def wide(*items: str, eol: str = "\n") -> bytes:
     return "".join(marks.get(item, item) + eol for item in items).encode()
 
 
+def _narrowed(content: bytes, labels: tuple[bytes, bytes, bytes]) -> tuple[bytes, int]:
+    narrowed = narrow_markers(content, labels)
+    return narrowed.content, narrowed.hunks
+
+
 def test_wide_markers_become_gits_labelled_markers() -> None:
-    merged, hunks = narrow_markers(wide("a", "<", "x", "|", "b", "=", "y", ">", "c"), LABELS)
+    merged, hunks = _narrowed(wide("a", "<", "x", "|", "b", "=", "y", ">", "c"), LABELS)
     assert merged == lines(
         "a", "<<<<<<< overlay", "x", "||||||| base abc1234", "b", "=======", "y", THEIRS_END, "c"
     )
@@ -296,20 +301,20 @@ def test_wide_markers_become_gits_labelled_markers() -> None:
 
 def test_empty_sides_get_their_labels() -> None:
     # libgit2 drops the label of an empty side; narrowing writes every label, as git does.
-    merged, hunks = narrow_markers(wide("<", "|", "a", "=", ">"), LABELS)
+    merged, hunks = _narrowed(wide("<", "|", "a", "=", ">"), LABELS)
     assert merged == lines("<<<<<<< overlay", "||||||| base abc1234", "a", "=======", THEIRS_END)
     assert hunks == 1
 
 
 def test_marker_like_content_is_left_alone_and_not_counted() -> None:
     content = ("<<<<<<< overlay", "=======", ">>>>>>>", "|||||||", "<" * 40, "<" * 42)
-    merged, hunks = narrow_markers(wide("<", *content, "=", *content, ">"), LABELS)
+    merged, hunks = _narrowed(wide("<", *content, "=", *content, ">"), LABELS)
     assert merged == lines("<<<<<<< overlay", *content, "=======", *content, THEIRS_END)
     assert hunks == 1
 
 
 def test_narrowing_keeps_crlf_and_counts_every_hunk() -> None:
-    merged, hunks = narrow_markers(
+    merged, hunks = _narrowed(
         wide("<", "x", "=", "y", ">", "<", "p", "=", "q", ">", eol="\r\n"), LABELS
     )
     assert merged == lines(
@@ -645,7 +650,7 @@ def test_during_a_bump_resolve_and_takes_agree(
     assert checked.first_marker_line == first
     if conflict:
         with pytest.raises(OverlayMergeError, match=f"{PATH}:{first}: still holds"):
-            resolve(deployment, [PATH])
+            resolve_files(deployment, [PATH])
         if loaded.marked.problem is not None:
             with pytest.raises(OverlayMergeError, match="fix by hand"):
                 take_hunks(deployment, PATH, None, "upstream")

@@ -25,7 +25,8 @@ from overlay_merge.core.git.merge import merge_file
 from overlay_merge.core.git.model import MODE_BLOB, MODE_EXEC, MODE_LINK
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import WIDE_MARKER_SIZE, OwnLines, narrow_markers
-from overlay_merge.core.plan import Side, _merge
+from overlay_merge.core.model import Side
+from overlay_merge.core.plan import MergeOutcome, _merge
 
 Style = Literal["merge", "diff3", "zdiff3"]
 STYLES: tuple[Style, ...] = ("merge", "diff3", "zdiff3")
@@ -58,7 +59,7 @@ def merge(
         base, ours, theirs, labels=LABELS, style=style, marker_size=WIDE_MARKER_SIZE
     )
     if content is not None and not clean:
-        content, _ = narrow_markers(content, ENCODED)
+        content = narrow_markers(content, ENCODED).content
     return content, clean
 
 
@@ -84,7 +85,8 @@ def git_merge_file(
 def policy(
     base: Side | None, ours: Side, theirs: Side, style: Style = "zdiff3"
 ) -> tuple[bytes | None, int, int]:
-    return _merge(base, ours, theirs, LABELS, style)
+    merged = _merge(base, ours, theirs, LABELS, style)
+    return merged.content, merged.mode, merged.conflict_hunks
 
 
 def text(data: bytes, mode: int = MODE_BLOB) -> Side:
@@ -305,11 +307,9 @@ def test_non_ascii_labels() -> None:
     assert "||||||| base été\n".encode() in content
     assert ">>>>>>> 上流 def5678\n".encode() in content
     assert hunk_count(content) == 1
-    assert _merge(text(lines("a")), text(lines("b")), text(lines("c")), labels, "zdiff3") == (
-        content,
-        MODE_BLOB,
-        1,
-    )
+    assert _merge(
+        text(lines("a")), text(lines("b")), text(lines("c")), labels, "zdiff3"
+    ) == MergeOutcome(content, MODE_BLOB, 1)
 
 
 def test_nul_bytes_are_binary() -> None:

@@ -34,7 +34,7 @@ def _result(
 def _awkward() -> CheckResult:
     files = tuple(
         FileCheck(
-            path, "patch", BASE, "stale", merge="conflict", conflicts=2, first_conflict_line=7
+            path, "patch", BASE, "stale", merge="conflict", conflict_hunks=2, first_conflict_line=7
         )
         for path in AWKWARD
     )

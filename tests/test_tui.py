@@ -34,7 +34,8 @@ from overlay_merge.cli import interactive
 from overlay_merge.cli.main import cli
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import BumpPlan, FilePlan, Side, plan_bump, review_range
+from overlay_merge.core.model import Side
+from overlay_merge.core.plan import BumpPlan, FilePlan, plan_bump, review_range
 from overlay_merge.demo import Sample, make_sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file

@@ -7,11 +7,9 @@ import pytest
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
+from overlay_merge.core.model import View
 from overlay_merge.core.plan import BumpPlan, FilePlan, decide, plan_bump
 from overlay_merge.core.views import (
-    MERGED,
-    PATCH,
-    UPSTREAM,
     Conflict,
     conflicts_in,
     file_view,
@@ -41,61 +39,64 @@ def _file(plan: BumpPlan, path: str) -> FilePlan:
 def test_a_clean_merge_in_each_view(plan: BumpPlan) -> None:
     item = _file(plan, CLEAN)
     assert item.base is not None and item.theirs is not None
-    patch = file_view(plan, item, PATCH)
+    patch = file_view(plan, item, View.OVERLAY_CHANGES)
     assert (patch.old, patch.new) == (item.base.data, item.ours.data)
     assert (patch.old_label, patch.new_label) == (f"base {plan.pin[:7]}", "overlay")
-    upstream = file_view(plan, item, UPSTREAM)
+    upstream = file_view(plan, item, View.UPSTREAM_CHANGES)
     assert (upstream.old, upstream.new) == (item.base.data, item.theirs.data)
     assert upstream.new_label == f"upstream {plan.target[:7]}"
-    merged = file_view(plan, item, MERGED)
+    merged = file_view(plan, item, View.MERGE_PREVIEW)
     assert (merged.old, merged.new) == (item.ours.data, item.content)
     assert all(v.changed and not v.binary for v in (patch, upstream, merged))
 
 
 def test_an_addition_upstream_still_lacks(plan: BumpPlan) -> None:
     item = _file(plan, ADDITION)
-    patch = file_view(plan, item, PATCH)
+    patch = file_view(plan, item, View.OVERLAY_CHANGES)
     assert patch.old is None and patch.new == item.ours.data and "addition" in patch.note
-    assert not file_view(plan, item, UPSTREAM).changed
-    assert not file_view(plan, item, MERGED).changed
+    assert not file_view(plan, item, View.UPSTREAM_CHANGES).changed
+    assert not file_view(plan, item, View.MERGE_PREVIEW).changed
 
 
 def test_deleted_upstream_kept_until_decided(plan: BumpPlan) -> None:
     item = _file(plan, DELETED)
-    assert file_view(plan, item, UPSTREAM).new is None
-    merged = file_view(plan, item, MERGED)
+    assert file_view(plan, item, View.UPSTREAM_CHANGES).new is None
+    merged = file_view(plan, item, View.MERGE_PREVIEW)
     assert merged.new == item.ours.data and "until you decide" in merged.note
     dropped = decide(plan, {DELETED: "drop"})
-    view = file_view(dropped, _file(dropped, DELETED), MERGED)
+    view = file_view(dropped, _file(dropped, DELETED), View.MERGE_PREVIEW)
     assert view.new is None and view.changed and "dropped" in view.note
 
 
 def test_a_rename_shows_the_new_path(plan: BumpPlan) -> None:
     item = _file(plan, RENAMED)
-    assert file_view(plan, item, UPSTREAM).new_path == "skyportal/utils/calc.py"
-    merged = file_view(plan, item, MERGED)
+    assert file_view(plan, item, View.UPSTREAM_CHANGES).new_path == "skyportal/utils/calc.py"
+    merged = file_view(plan, item, View.MERGE_PREVIEW)
     assert (merged.old_path, merged.new_path) == (RENAMED, "skyportal/utils/calc.py")
     assert "moves to skyportal/utils/calc.py" in merged.note
     kept = decide(plan, {RENAMED: "keep"})
-    view = file_view(kept, _file(kept, RENAMED), MERGED)
+    view = file_view(kept, _file(kept, RENAMED), View.MERGE_PREVIEW)
     assert view.new_path == RENAMED and not view.changed
 
 
 def test_conflict_and_its_decisions(plan: BumpPlan) -> None:
     item = _file(plan, CONFLICT)
-    merged = file_view(plan, item, MERGED)
+    merged = file_view(plan, item, View.MERGE_PREVIEW)
     assert merged.new == item.content and "1 conflicting hunk" in merged.note
     taken = decide(plan, {CONFLICT: "upstream"})
-    view = file_view(taken, _file(taken, CONFLICT), MERGED)
+    view = file_view(taken, _file(taken, CONFLICT), View.MERGE_PREVIEW)
     assert item.theirs is not None and view.new == item.theirs.data
     assert "upstream's version" in view.note
 
 
 def test_converged_binary_and_added(plan: BumpPlan) -> None:
-    converged = file_view(plan, _file(plan, CONVERGED), MERGED)
+    converged = file_view(plan, _file(plan, CONVERGED), View.MERGE_PREVIEW)
     assert not converged.changed and "can be dropped" in converged.note
-    assert all(file_view(plan, _file(plan, BINARY), v).binary for v in (PATCH, UPSTREAM))
-    added = file_view(plan, _file(plan, ADDED), UPSTREAM)
+    binary = _file(plan, BINARY)
+    assert all(
+        file_view(plan, binary, v).binary for v in (View.OVERLAY_CHANGES, View.UPSTREAM_CHANGES)
+    )
+    added = file_view(plan, _file(plan, ADDED), View.UPSTREAM_CHANGES)
     assert added.old is None and added.new is not None
 
 
@@ -105,10 +106,10 @@ def test_unknown_view(plan: BumpPlan) -> None:
 
 
 def test_diff_is_git_format(plan: BumpPlan) -> None:
-    result = file_view(plan, _file(plan, CLEAN), PATCH).diff()
+    result = file_view(plan, _file(plan, CLEAN), View.OVERLAY_CHANGES).diff()
     assert result.patch.startswith(f"diff --git a/{CLEAN} b/{CLEAN}\n".encode())
     assert b"\n@@ -" in result.patch and not result.binary
-    assert file_view(plan, _file(plan, BINARY), PATCH).diff().binary
+    assert file_view(plan, _file(plan, BINARY), View.OVERLAY_CHANGES).diff().binary
 
 
 # -- conflict blocks -------------------------------------------------------------

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
+from overlay_merge.core.model import BumpChoice
 from overlay_merge.reports.base import Report
 
 if TYPE_CHECKING:
@@ -40,10 +41,11 @@ def carry_out(
     from overlay_merge.core.plan import decide  # noqa: PLC0415
     from overlay_merge.reports.bump import ApplyReport, CancelReport  # noqa: PLC0415
 
-    if choice == "cancel":
+    choice = BumpChoice(choice)
+    if choice == BumpChoice.CANCEL:
         return CancelReport(plan)
     decided = decide(plan, decisions)
-    apply = apply_merge if choice == "merge" else apply_update
+    apply = apply_merge if choice == BumpChoice.MERGE else apply_update
     return ApplyReport(decided, apply(deployment, decided, force=force))
 
 

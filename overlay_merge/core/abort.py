@@ -33,9 +33,17 @@ from overlay_merge.core.git import command as gitcli
 from overlay_merge.core.git.deployment import DeploymentRepo, open_deployment
 from overlay_merge.core.git.model import MODE_GITLINK, Entry, TreeDelta
 from overlay_merge.core.git.upstream import UpstreamRepo
-from overlay_merge.core.journal import Backup, HeadState, Journal, content_digest, load_journal
+from overlay_merge.core.journal import (
+    ANY_PHASE,
+    Backup,
+    HeadState,
+    Journal,
+    content_digest,
+    require_bump,
+)
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.lock import writes
+from overlay_merge.core.model import Side, short_sha
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.preflight import require_no_index_locks
 
@@ -115,15 +123,10 @@ def abort(deployment: Deployment, *, force: bool = False) -> AbortResult:
 
 
 def _journal_to_abort(repo: DeploymentRepo, layout: Layout, force: bool) -> Journal:
-    journal = load_journal(repo.git_dir)
-    if journal is None:
-        raise OverlayMergeError(
-            "no bump to abort (no journal under .git/overlay-merge)",
-            "nothing to do; `overlay-merge status` shows where the overlay stands",
-        )
+    journal = require_bump(repo.git_dir, "abort", ANY_PHASE)  # a done one included
     if not force and journal.target != journal.pin and _committed(repo, layout, journal):
         raise OverlayMergeError(
-            f"the bump to {journal.target[:7]} was committed (HEAD records it for "
+            f"the bump to {short_sha(journal.target)} was committed (HEAD records it for "
             f"{layout.upstream}); aborting now would undo committed work",
             "undo it with `git revert`, or pass --force to restore the state before the bump "
             "anyway",
@@ -157,7 +160,7 @@ def _restore_place(layout: Layout, rel: str) -> Path:
 def _digest_at(full: Path) -> str | None:
     """The digest of what is at *full* now (None: nothing), as the journal records it."""
     state = working_state(full)
-    return None if state is None else content_digest(*state)
+    return None if state is None else content_digest(state.data, state.mode)
 
 
 def _changed(journal: Journal, rel: str, full: Path) -> bool:
@@ -220,7 +223,7 @@ def _save(
             continue
         state = working_state(source)
         if state is not None:
-            write_file(folder / rel, *state)
+            write_file(folder / rel, state.data, state.mode)
             saved.append(rel)
     return tuple(saved), (folder if saved else None)
 
@@ -250,20 +253,22 @@ def _upstream_restores(deployment: Deployment, journal: Journal) -> list[_RepoRe
 def _check_head(restore: _RepoRestore) -> None:
     """Refuse when the repository's HEAD moved since the bump (a commit, a checkout)."""
     head = restore.repo.head()
+    after = short_sha(restore.after)
     if head not in (restore.before.commit, restore.after):
         raise OverlayMergeError(
-            f"{restore.prefix}: HEAD is at {head[:7]}, but the bump left it at "
-            f"{restore.after[:7]}: it moved since the bump, and abort would lose that",
+            f"{restore.prefix}: HEAD is at {short_sha(head)}, but the bump left it at "
+            f"{after}: it moved since the bump, and abort would lose that",
             f"check the bump's commit out again (`git -C {quote(restore.prefix)} checkout --detach "
-            f"{restore.after[:7]}`; your commits stay on their branch), then retry",
+            f"{after}`; your commits stay on their branch), then retry",
         )
     ref = restore.before.ref
+    before = short_sha(restore.before.commit)
     if ref is not None and restore.repo.branch_commit(ref) != restore.before.commit:
         raise OverlayMergeError(
             f"{restore.prefix}: branch {ref.removeprefix('refs/heads/')} moved since the bump "
-            f"(it was at {restore.before.commit[:7]})",
+            f"(it was at {before})",
             f"put it back (`git -C {quote(restore.prefix)} branch -f "
-            f"{ref.removeprefix('refs/heads/')} {restore.before.commit[:7]}`), then retry",
+            f"{ref.removeprefix('refs/heads/')} {before}`), then retry",
         )
 
 
@@ -284,7 +289,9 @@ def _changed_upstream_backups(deployment: Deployment, journal: Journal) -> list[
             if not _holds_only(upstream, journal.target, full, rel):
                 found.append(f"{layout.upstream}/{rel}")
             continue
-        saved = None if backup.backup is None else (journal.read_backup(backup.backup), backup.mode)
+        saved = (
+            None if backup.backup is None else Side(journal.read_backup(backup.backup), backup.mode)
+        )
         versions = [upstream.entry(sha, rel) for sha in (journal.pin, journal.target)]
         if state != saved and not any(_matches(state, version) for version in versions):
             found.append(f"{layout.upstream}/{rel}")
@@ -336,10 +343,10 @@ def _working_deltas(deltas: list[TreeDelta], sparse: frozenset[str]) -> list[Tre
     return [d for d in deltas if d.path not in sparse and not _is_gitlink(d.old)]
 
 
-def _matches(state: tuple[bytes, int] | None, entry: Entry | None) -> bool:
+def _matches(state: Side | None, entry: Entry | None) -> bool:
     if state is None or entry is None:
         return state is None and entry is None
-    return blob_id(state[0]) == entry.oid and state[1] == entry.mode
+    return blob_id(state.data) == entry.oid and state.mode == entry.mode
 
 
 def _at_either(full: Path, delta: TreeDelta) -> bool:

@@ -21,8 +21,6 @@ from overlay_merge.core.files import MODE_EXEC, MODE_FILE, remove_file, working_
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.git.deployment import DeploymentRepo, open_deployment
 from overlay_merge.core.journal import (
-    DONE,
-    MERGED,
     Backup,
     HeadState,
     Journal,
@@ -31,17 +29,10 @@ from overlay_merge.core.journal import (
 )
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.lock import writes
+from overlay_merge.core.model import BumpChoice, BumpState, Decision, Side, pair_of, short_sha
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.paths import read_regular
-from overlay_merge.core.plan import (
-    ADDED_UPSTREAM,
-    DELETED_UPSTREAM,
-    DROP,
-    KEEP_OVERLAY,
-    BumpPlan,
-    FilePlan,
-    Side,
-)
+from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.core.preflight import (
     NestedMoves,
     check_git_state,
@@ -60,7 +51,7 @@ WriteHook = Callable[[str], None]
 class ApplyResult:
     """What a merge or update did."""
 
-    choice: str
+    choice: BumpChoice
     conflicts: tuple[str, ...] = ()
     written: tuple[str, ...] = ()
     moved: dict[str, str] = field(default_factory=dict)
@@ -74,17 +65,13 @@ def _backup_file(journal: Journal, full: Path) -> Backup:
     if full.is_symlink():
         state = working_state(full)
         assert state is not None
-        return Backup(journal.backup(state[0]), state[1])
+        return Backup(journal.backup(state.data), state.mode)
     # A FIFO or a device (an untracked one in the upstream, with --force) is
     # refused here, before the first write, never opened for a blocking read.
     data = read_regular(full, str(full), "move it out of the way, then run the bump again")
     if data is None:
         return Backup(None)
     return Backup(journal.backup(data), MODE_EXEC if os.stat(full).st_mode & 0o100 else MODE_FILE)
-
-
-def _side(side: Side | None) -> tuple[bytes, int] | None:
-    return None if side is None else (side.data, side.mode)
 
 
 @writes("bump --choice merge")
@@ -96,7 +83,7 @@ def apply_merge(
     after_write: WriteHook | None = None,
 ) -> ApplyResult:
     """Stop and merge: write the merges, record bases, register conflicts, move the pin."""
-    return _apply(deployment, plan, "merge", force, after_write or (lambda _: None))
+    return _apply(deployment, plan, BumpChoice.MERGE, force, after_write or (lambda _: None))
 
 
 @writes("bump --choice update")
@@ -108,7 +95,15 @@ def apply_update(
     after_write: WriteHook | None = None,
 ) -> ApplyResult:
     """Update anyway: move the pin only; the overlay and its bases stay as they are."""
-    return _apply(deployment, plan, "update", force, after_write or (lambda _: None))
+    return _apply(deployment, plan, BumpChoice.UPDATE, force, after_write or (lambda _: None))
+
+
+@dataclass(frozen=True)
+class OverlayChanges:
+    """What a merge writes in the overlay (deployment-relative paths) and removes from it."""
+
+    writes: dict[str, Side] = field(default_factory=dict)
+    removals: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,15 +111,28 @@ class PreparedBump:
     """A bump once every check passed and its journal is saved: what it will write."""
 
     journal: Journal
-    writes: dict[str, tuple[bytes, int]]  # deployment-relative path -> (bytes, mode)
-    removals: list[str]
+    changes: OverlayChanges
     base_file: bytes | None  # the new base file (merge only)
     nested: NestedMoves
     force: bool
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """What the bump's pre-flight found: the deployment, the nested moves, and the
+    upstream files ``--force`` backs up."""
+
+    repo: DeploymentRepo
+    nested: NestedMoves
+    upstream_backups: list[str]
+
+
 def _apply(
-    deployment: Deployment, plan: BumpPlan, choice: str, force: bool, after_write: WriteHook
+    deployment: Deployment,
+    plan: BumpPlan,
+    choice: BumpChoice,
+    force: bool,
+    after_write: WriteHook,
 ) -> ApplyResult:
     prepared = _prepare(deployment, plan, choice, force)
     try:
@@ -140,7 +148,9 @@ def _apply(
         ) from None
 
 
-def _prepare(deployment: Deployment, plan: BumpPlan, choice: str, force: bool) -> PreparedBump:
+def _prepare(
+    deployment: Deployment, plan: BumpPlan, choice: BumpChoice, force: bool
+) -> PreparedBump:
     """Everything before the first write of a bump, ending with its journal saved.
 
     Checks every precondition (see :mod:`overlay_merge.core.preflight`),
@@ -148,6 +158,33 @@ def _prepare(deployment: Deployment, plan: BumpPlan, choice: str, force: bool) -
     sure every object the checkout needs is here, then backs up what will
     change in a new journal.
     """
+    layout = deployment.layout
+    checked = _check_bump(deployment, plan, force)
+    merging = choice == BumpChoice.MERGE
+    changes = _overlay_changes(layout, plan) if merging else OverlayChanges()
+    if merging:
+        _require_unchanged_since_plan(deployment, plan)
+    ensure_checkout_objects(deployment.upstream, plan.pin, plan.target, checked.nested)
+    conflicts = [f for f in plan.files if f.conflicting] if merging else []
+    for item in conflicts:
+        # Every path the journal and the index will name, not only those written:
+        # a hostile rename target must not even be backed up or restored.
+        safe_overlay_path(layout, item.target_path)
+    base_file = format_base_file(_new_bases(deployment, plan)) if merging else None
+    journal = _new_journal(deployment, checked.repo, plan, choice, changes, base_file)
+    try:
+        _fill_journal(deployment, plan, journal, conflicts, checked)
+        journal.save()
+    except BaseException:
+        # Nothing was written yet (a full disk, Ctrl-C while backing up): a
+        # half-made journal would only make `status` and `abort` say otherwise.
+        journal.remove()
+        raise
+    return PreparedBump(journal, changes, base_file, checked.nested, force)
+
+
+def _check_bump(deployment: Deployment, plan: BumpPlan, force: bool) -> _Checked:
+    """The bump's pre-flight checks of the repositories (docs/design.md §7)."""
     layout = deployment.layout
     upstream = deployment.upstream
     repo = open_deployment(layout.root)
@@ -161,35 +198,17 @@ def _prepare(deployment: Deployment, plan: BumpPlan, choice: str, force: bool) -
     if unsafe is not None:
         # git would refuse the checkout too, but only after the overlay was
         # written: refuse the commit before anything is.
+        target = short_sha(plan.target)
         raise OverlayMergeError(
-            f"{layout.upstream} {plan.target[:7]}: tree entry {unsafe[0][:200]!r}: {unsafe[1]}; "
+            f"{layout.upstream} {target}: tree entry {unsafe[0][:200]!r}: {unsafe[1]}; "
             "refusing to check it out",
-            f"check where commit {plan.target[:7]} came from; bump to another commit",
+            f"check where commit {target} came from; bump to another commit",
         )
     check_git_state(repo, upstream)
     check_overlay_clean(deployment, repo, force)
     nested = nested_moves(upstream, plan.target)
     upstream_backups = check_upstream_clean(deployment, plan.target, nested, force)
-    writes, removals = _overlay_changes(layout, plan) if choice == "merge" else ({}, [])
-    if choice == "merge":
-        _require_unchanged_since_plan(deployment, plan)
-    ensure_checkout_objects(upstream, plan.pin, plan.target, nested)
-    conflicts = [f for f in plan.files if f.conflicting] if choice == "merge" else []
-    for item in conflicts:
-        # Every path the journal and the index will name, not only those written:
-        # a hostile rename target must not even be backed up or restored.
-        safe_overlay_path(layout, item.target_path)
-    base_file = format_base_file(_new_bases(deployment, plan)) if choice == "merge" else None
-    journal = _new_journal(deployment, repo, plan, choice, writes, removals, base_file)
-    try:
-        _fill_journal(deployment, repo, plan, journal, conflicts, upstream_backups, nested)
-        journal.save()
-    except BaseException:
-        # Nothing was written yet (a full disk, Ctrl-C while backing up): a
-        # half-made journal would only make `status` and `abort` say otherwise.
-        journal.remove()
-        raise
-    return PreparedBump(journal, writes, removals, base_file, nested, force)
+    return _Checked(repo, nested, upstream_backups)
 
 
 def _require_unchanged_since_plan(deployment: Deployment, plan: BumpPlan) -> None:
@@ -205,7 +224,7 @@ def _require_unchanged_since_plan(deployment: Deployment, plan: BumpPlan) -> Non
             now = working_state(safe_overlay_path(layout, item.path))
         except IsADirectoryError:
             now = None
-        if now != (item.ours.data, item.ours.mode):
+        if now != item.ours:
             raise OverlayMergeError(
                 f"{layout.overlay}/{item.path}: changed since the plan was made",
                 "run the bump again",
@@ -216,16 +235,15 @@ def _new_journal(
     deployment: Deployment,
     repo: DeploymentRepo,
     plan: BumpPlan,
-    choice: str,
-    writes: dict[str, tuple[bytes, int]],
-    removals: list[str],
+    choice: BumpChoice,
+    changes: OverlayChanges,
     base_file: bytes | None,
 ) -> Journal:
     """A new journal knowing what the bump will leave in every file it writes."""
     journal = new_journal(repo.git_dir, choice, plan.pin, plan.target)
-    for rel, (data, mode) in writes.items():
-        journal.note_left(rel, data, mode)
-    for rel in removals:
+    for rel, side in changes.writes.items():
+        journal.note_left(rel, side.data, side.mode)
+    for rel in changes.removals:
         journal.note_left(rel, None)
     if base_file is not None:
         journal.note_left(deployment.layout.base_file, base_file)
@@ -234,15 +252,14 @@ def _new_journal(
 
 def _fill_journal(
     deployment: Deployment,
-    repo: DeploymentRepo,
     plan: BumpPlan,
     journal: Journal,
     conflicts: list[FilePlan],
-    upstream_backups: list[str],
-    nested: NestedMoves,
+    checked: _Checked,
 ) -> None:
     """Back up, in *journal*, everything the bump may change."""
     layout = deployment.layout
+    repo = checked.repo
     upstream = deployment.upstream
     # Conflicted files are backed up even when the bump leaves them as they are
     # (binary, deleted upstream): the maintainer edits or deletes them next,
@@ -253,18 +270,16 @@ def _fill_journal(
     journal.files[layout.base_file] = _backup_file(journal, layout.base_file_path)
     if repo.index_path.exists():
         journal.index = journal.backup(repo.index_path.read_bytes())
-    for rel in upstream_backups:
+    for rel in checked.upstream_backups:
         journal.upstream_dirty[rel] = _backup_file(journal, layout.upstream_path / rel)
     ref, commit = upstream.head_state()
     journal.upstream_head = HeadState(ref, commit)
-    for path in nested.moves:
+    for path in checked.nested.moves:
         sub = upstream.nested(path, plan.target)
         journal.nested_heads[path] = HeadState(*sub.head_state())
     journal.conflicts = [f.target_path for f in conflicts]
     # Only a merge moves files; `resolve` reads the moves back.
-    journal.renames = {
-        f.path: f.renamed_to for f in plan.files if f.renamed_to and journal.choice == "merge"
-    }
+    journal.renames = _moves(plan) if journal.choice == BumpChoice.MERGE else {}
 
 
 def _write_all(
@@ -286,13 +301,15 @@ def _write_all(
         with _moving(journal, f"{layout.upstream}/{path}"):
             upstream.nested(path, plan.target).checkout(want, force=prepared.force)
         after_write(f"pin:{path}")
-    for rel, (data, mode) in prepared.writes.items():
-        write_file(layout.root / rel, data, mode, journal.temp_name(rel))
+    changes = prepared.changes
+    for rel, side in changes.writes.items():
+        write_file(layout.root / rel, side.data, side.mode, journal.temp_name(rel))
         after_write(rel)
-    for rel in prepared.removals:
+    for rel in changes.removals:
         remove_file(layout.root / rel)
         after_write(rel)
-    conflicts = [f for f in plan.files if f.conflicting] if journal.choice == "merge" else []
+    merging = journal.choice == BumpChoice.MERGE
+    conflicts = [f for f in plan.files if f.conflicting] if merging else []
     if prepared.base_file is not None:
         write_bytes_atomic(
             layout.base_file_path, prepared.base_file, tmp_name=journal.temp_name(layout.base_file)
@@ -302,15 +319,13 @@ def _write_all(
         for item in conflicts:
             _register(repo, layout, item)
             after_write(f"index:{item.target_path}")
-    journal.phase = MERGED if conflicts else DONE
+    journal.mark_written()
     journal.save()
     return ApplyResult(
         journal.choice,
         conflicts=tuple(journal.conflicts),
-        written=tuple(sorted({*prepared.writes, *prepared.removals})),
-        moved={
-            f.path: f.renamed_to for f in plan.files if f.renamed_to and journal.choice == "merge"
-        },
+        written=tuple(sorted({*changes.writes, *changes.removals})),
+        moved=_moves(plan) if merging else {},
         nested_moved=tuple(prepared.nested.moves),
         nested_skipped=prepared.nested.skipped,
     )
@@ -326,15 +341,18 @@ def _moving(journal: Journal, repo: str) -> Iterator[None]:
     journal.save()
 
 
-def _overlay_changes(
-    layout: Layout, plan: BumpPlan
-) -> tuple[dict[str, tuple[bytes, int]], list[str]]:
-    """Deployment-relative writes ``{path: (bytes, mode)}`` and removals of a merge."""
-    writes: dict[str, tuple[bytes, int]] = {}
-    removals: list[str] = []
+def _moves(plan: BumpPlan) -> dict[str, str]:
+    """The overlay files a merge moves where upstream renamed them: ``{old: new}``."""
+    return {f.path: f.renamed_to for f in plan.files if f.renamed_to}
+
+
+def _overlay_changes(layout: Layout, plan: BumpPlan) -> OverlayChanges:
+    """The overlay writes and removals of a merge."""
+    changes = OverlayChanges()
+    writes, removals = changes.writes, changes.removals
     present = {f.path for f in plan.files}
     for item in plan.files:
-        if item.decision == DROP:
+        if item.decision == Decision.DROP:
             removals.append(_rel(layout, item.path))
             continue
         if item.content is None or item.mode is None:
@@ -348,8 +366,8 @@ def _overlay_changes(
                 )
             removals.append(_rel(layout, item.path))
         target = safe_overlay_path(layout, item.target_path)
-        writes[target.relative_to(layout.root).as_posix()] = (item.content, item.mode)
-    return writes, removals
+        writes[target.relative_to(layout.root).as_posix()] = Side(item.content, item.mode)
+    return changes
 
 
 def _rel(layout: Layout, overlay_path: str) -> str:
@@ -360,19 +378,21 @@ def _new_bases(deployment: Deployment, plan: BumpPlan) -> dict[str, str]:
     """The base file after a merge: target for settled files, old base for conflicts."""
     bases = deployment.bases()
     for item in plan.files:
-        if item.renamed_to or item.decision == DROP:
+        if item.renamed_to or item.decision == Decision.DROP:
             bases.pop(item.path, None)
-        if item.decision == DROP:
+        if item.decision == Decision.DROP:
             continue
         # A moved file is recorded at the target even in conflict: the old base
         # has no file at the new path, so it could only mislead the next bump.
-        keep_base = (item.conflicting and not item.renamed_to) or item.decision == KEEP_OVERLAY
+        keep_base = (
+            item.conflicting and not item.renamed_to
+        ) or item.decision == Decision.KEEP_OVERLAY
         bases[item.target_path] = item.base_commit if keep_base else plan.target
     return bases
 
 
 def _register(repo: DeploymentRepo, layout: Layout, item: FilePlan) -> None:
     """Register a conflicted file in the deployment's index (stages 1/2/3)."""
-    theirs = None if item.state == DELETED_UPSTREAM else _side(item.theirs)
-    base = None if item.state == ADDED_UPSTREAM else _side(item.base)
-    repo.register_conflict(_rel(layout, item.target_path), base, _side(item.ours), theirs)
+    theirs = None if item.state == BumpState.DELETED_UPSTREAM else pair_of(item.theirs)
+    base = None if item.state == BumpState.ADDED_UPSTREAM else pair_of(item.base)
+    repo.register_conflict(_rel(layout, item.target_path), base, pair_of(item.ours), theirs)

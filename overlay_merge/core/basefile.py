@@ -13,6 +13,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError, quote
@@ -41,7 +42,6 @@ def parse_base_file(
     out-of-order entries are accepted (``init`` uses this to rewrite a file
     into order); every other rule still holds.
     """
-    fix = "correct or delete that line, then run `overlay-merge init`"
     if len(data) > MAX_SIZE:
         raise OverlayMergeError(
             f"{source}: {len(data)} bytes, larger than the {MAX_SIZE}-byte limit "
@@ -52,32 +52,13 @@ def parse_base_file(
     previous: str | None = None
     for number, raw in enumerate(data.split(b"\n"), start=1):
         where = f"{source}:{number}"
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise OverlayMergeError(f"{where}: not UTF-8 (byte {exc.start + 1})", fix) from None
-        if line.endswith("\r"):
-            raise OverlayMergeError(
-                f"{where}: CRLF line end; `.overlay-base` uses \\n line ends",
-                f"convert it with `sed -i 's/\\r$//' {quote(source)}`",
-            )
+        line = _text_line(raw, where, source)
         if not line.strip() or line.startswith("#"):
             continue
-        commit, sep, path = line.partition(_SEPARATOR)
-        if not sep:
-            raise OverlayMergeError(
-                f"{where}: expected '<40-hex commit>  <path>' (two spaces), got {line[:80]!r}",
-                fix,
-            )
-        if not _HEX40.fullmatch(commit):
-            raise OverlayMergeError(
-                f"{where}: {commit[:80]!r} is not a full 40-hex lowercase commit id", fix
-            )
-        problem = path_problem(path)
-        if problem:
-            raise OverlayMergeError(f"{where}: {path[:200]!r}: {problem}", fix)
+        entry = _entry(line, where)
+        commit, path = entry.commit, entry.path
         if path in entries:
-            raise OverlayMergeError(f"{where}: duplicate entry for {path!r}", fix)
+            raise OverlayMergeError(f"{where}: duplicate entry for {path!r}", _FIX)
         if require_sorted and previous is not None and _sort_key(path) < _sort_key(previous):
             raise OverlayMergeError(
                 f"{where}: entries are not sorted by path ({path!r} comes after {previous!r})",
@@ -86,6 +67,46 @@ def parse_base_file(
         entries[path] = commit
         previous = path
     return entries
+
+
+_FIX = "correct or delete that line, then run `overlay-merge init`"
+
+
+def _text_line(raw: bytes, where: str, source: str) -> str:
+    """Line *raw* of the base file as text; raises for bytes that are not UTF-8 and CRLF."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OverlayMergeError(f"{where}: not UTF-8 (byte {exc.start + 1})", _FIX) from None
+    if line.endswith("\r"):
+        raise OverlayMergeError(
+            f"{where}: CRLF line end; `.overlay-base` uses \\n line ends",
+            f"convert it with `sed -i 's/\\r$//' {quote(source)}`",
+        )
+    return line
+
+
+@dataclass(frozen=True)
+class _Entry:
+    commit: str
+    path: str
+
+
+def _entry(line: str, where: str) -> _Entry:
+    """Entry *line*: its commit and its path, each checked."""
+    commit, sep, path = line.partition(_SEPARATOR)
+    if not sep:
+        raise OverlayMergeError(
+            f"{where}: expected '<40-hex commit>  <path>' (two spaces), got {line[:80]!r}", _FIX
+        )
+    if not _HEX40.fullmatch(commit):
+        raise OverlayMergeError(
+            f"{where}: {commit[:80]!r} is not a full 40-hex lowercase commit id", _FIX
+        )
+    problem = path_problem(path)
+    if problem:
+        raise OverlayMergeError(f"{where}: {path[:200]!r}: {problem}", _FIX)
+    return _Entry(commit, path)
 
 
 def entry_lines(data: bytes) -> dict[str, int]:

@@ -34,21 +34,16 @@ from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.git.model import MODE_LINK, SkippedSubmodule
+from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import has_conflict_markers
+from overlay_merge.core.model import StatusState
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
 from overlay_merge.core.ownlines import own_lines
-from overlay_merge.core.status import (
-    CONFLICT_PENDING,
-    STALE,
-    UNRECORDED,
-    FileStatus,
-    StatusResult,
-    compute_status,
-)
+from overlay_merge.core.status import FileStatus, StatusResult, compute_status
 
 # Unrecorded files count as drift: without a base nobody can say they are current.
-DRIFT_STATES = (STALE, UNRECORDED)
+DRIFT_STATES = (StatusState.STALE, StatusState.UNRECORDED)
 _O_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -136,7 +131,7 @@ def build(
 
 def _refuse_unfinished(status: StatusResult, deployment: Deployment) -> None:
     layout = deployment.layout
-    if status.bump == "interrupted":
+    if status.bump == BumpProgress.INTERRUPTED:
         raise OverlayMergeError(
             "a bump was interrupted while writing the overlay; building now would ship "
             "a half-merged overlay",
@@ -146,8 +141,10 @@ def _refuse_unfinished(status: StatusResult, deployment: Deployment) -> None:
     pending = [
         f.path
         for f in status.files
-        if f.state == CONFLICT_PENDING
-        or (f.state == UNRECORDED and _unrecorded_marked(deployment, f.path, status.pin))
+        if f.state == StatusState.CONFLICT_PENDING
+        or (
+            f.state == StatusState.UNRECORDED and _unrecorded_marked(deployment, f.path, status.pin)
+        )
     ]
     if pending:
         raise OverlayMergeError(

@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.model import MergeStyle
+from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line
+from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, StatusState
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
-from overlay_merge.core.plan import CONFLICTING, RenameFinder, plan_file, rename_finder
+from overlay_merge.core.plan import Planner, plan_file
 from overlay_merge.core.status import (
-    CONFLICT_PENDING,
-    ORPHANED,
-    STALE,
-    UP_TO_DATE,
     FileStatus,
     OverlaySurvey,
     classify,
@@ -48,11 +46,11 @@ class FileCheck:
     """
 
     path: str
-    kind: str
+    kind: FileKind
     base: str | None
-    state: str
-    merge: str | None = None
-    conflicts: int = 0
+    state: StatusState
+    merge: BumpState | None = None
+    conflict_hunks: int = 0  # in the merge preview (``conflicts`` in the JSON)
     first_conflict_line: int | None = None
     renamed_to: str | None = None
     first_marker_line: int | None = None
@@ -62,9 +60,10 @@ class FileCheck:
     @property
     def conflicting(self) -> bool:
         """True if the file needs a maintainer's hand, not just a bump."""
-        if self.state == CONFLICT_PENDING:
+        if self.state == StatusState.CONFLICT_PENDING:
             return True
-        return self.state == STALE and (self.merge in CONFLICTING or self.conflicts > 0)
+        stale = self.state == StatusState.STALE
+        return stale and (self.merge in CONFLICTING or self.conflict_hunks > 0)
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,12 @@ class CheckResult:
     files: tuple[FileCheck, ...]
     against: str | None = None
     pinned: bool = False
-    bump: str | None = None  # "interrupted" or "conflicts" while a bump is unfinished
+    bump: BumpProgress | None = None  # while a bump is unfinished
 
     @property
     def in_sync(self) -> bool:
         """Every file up to date and no bump unfinished."""
-        return self.bump is None and all(f.state == UP_TO_DATE for f in self.files)
+        return self.bump is None and all(f.state == StatusState.UP_TO_DATE for f in self.files)
 
 
 def compute_check(
@@ -106,18 +105,18 @@ def compute_check(
         target = deployment.pin(pinned=pinned)
     survey = survey_overlay(deployment)
     _require_initialized(layout, survey)
-    renames_from = rename_finder(deployment, target)
-    items = {f.path: f for f in survey.overlay}
-    base_lines = _LazyBaseLines(layout)
+    checker = _Checker(
+        Planner.to(deployment, target, style),
+        survey,
+        {f.path: f for f in survey.overlay},
+        _LazyBaseLines(layout),
+    )
     statuses = list(classify(deployment, survey, target))
     # A partial clone fetches the blobs the merges need in one go, not one by one.
     deployment.upstream.prefetch(
         [(c, s.path) for s in statuses if s.base is not None for c in (s.base, target)]
     )
-    files = tuple(
-        _check_file(deployment, survey, status, items, target, style, renames_from, base_lines)
-        for status in statuses
-    )
+    files = tuple(checker.check(status) for status in statuses)
     return CheckResult(
         layout.upstream,
         layout.overlay,
@@ -141,48 +140,51 @@ def _require_initialized(layout: Layout, survey: OverlaySurvey) -> None:
         )
 
 
-def _check_file(
-    deployment: Deployment,
-    survey: OverlaySurvey,
-    status: FileStatus,
-    items: dict[str, OverlayFile],
-    target: str,
-    style: MergeStyle,
-    renames_from: RenameFinder,
-    base_lines: _LazyBaseLines,
-) -> FileCheck:
-    path = status.path
-    if status.state == STALE and status.base is not None:
-        plan = plan_file(deployment, items[path], status.base, target, style, renames_from)
-        line = None
-        if plan.conflicts:
-            # The preview's markers, by the grammar ``status`` will judge it with.
-            line = first_marker_line(plan.content, plan.own_lines())
-        return FileCheck(
-            path,
-            plan.kind,
-            status.base,
-            status.state,
-            merge=plan.state,
-            conflicts=plan.conflicts,
-            first_conflict_line=line,
-            renamed_to=plan.renamed_to,
-        )
-    if status.state == CONFLICT_PENDING:
-        data = read_overlay_bytes(deployment.layout, path)
-        return FileCheck(
-            path,
-            status.kind,
-            status.base,
-            status.state,
-            first_marker_line=first_marker_line(
-                data, own_lines_at(deployment, survey, path, target)
-            ),
-            unmerged=path in survey.unmerged,
-        )
-    if status.state == ORPHANED:
-        return FileCheck(path, status.kind, status.base, status.state, base_line=base_lines(path))
-    return FileCheck(path, status.kind, status.base, status.state)
+@dataclass(frozen=True)
+class _Checker:
+    """What checking each file shares: the dry-run planner, the overlay survey, where
+    each overlay file and base entry is."""
+
+    planner: Planner
+    survey: OverlaySurvey
+    items: dict[str, OverlayFile]
+    base_lines: _LazyBaseLines
+
+    def check(self, status: FileStatus) -> FileCheck:
+        """The check of one file whose *status* is known."""
+        path = status.path
+        deployment = self.planner.deployment
+        if status.state == StatusState.STALE and status.base is not None:
+            plan = plan_file(self.planner, self.items[path], status.base)
+            line = None
+            if plan.conflict_hunks:
+                # The preview's markers, by the grammar ``status`` will judge it with.
+                line = first_marker_line(plan.content, plan.own_lines())
+            return FileCheck(
+                path,
+                plan.kind,
+                status.base,
+                status.state,
+                merge=plan.state,
+                conflict_hunks=plan.conflict_hunks,
+                first_conflict_line=line,
+                renamed_to=plan.renamed_to,
+            )
+        if status.state == StatusState.CONFLICT_PENDING:
+            data = read_overlay_bytes(deployment.layout, path)
+            own = own_lines_at(deployment, self.survey, path, self.planner.target)
+            return FileCheck(
+                path,
+                status.kind,
+                status.base,
+                status.state,
+                first_marker_line=first_marker_line(data, own),
+                unmerged=path in self.survey.unmerged,
+            )
+        if status.state == StatusState.ORPHANED:
+            base_line = self.base_lines(path)
+            return FileCheck(path, status.kind, status.base, status.state, base_line=base_line)
+        return FileCheck(path, status.kind, status.base, status.state)
 
 
 class _LazyBaseLines:

@@ -12,14 +12,15 @@ import stat
 from pathlib import Path
 
 from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.model import Side
 
 MODE_FILE = 0o100644
 MODE_EXEC = 0o100755
 MODE_LINK = 0o120000
 
 
-def working_state(full: Path) -> tuple[bytes, int] | None:
-    """``(bytes, git mode)`` of the file or symlink at *full*; None if nothing is there.
+def working_state(full: Path) -> Side | None:
+    """The bytes and git mode of the file or symlink at *full*; None if nothing is there.
 
     A folder (or anything else that is not a file) raises IsADirectoryError,
     so callers cannot mistake it for an absent file.
@@ -29,12 +30,12 @@ def working_state(full: Path) -> tuple[bytes, int] | None:
     except (FileNotFoundError, NotADirectoryError):
         return None  # a file where a folder of the path would be: nothing there either
     if stat.S_ISLNK(st.st_mode):
-        return os.fsencode(os.readlink(full)), MODE_LINK
+        return Side(os.fsencode(os.readlink(full)), MODE_LINK)
     if not stat.S_ISREG(st.st_mode):
         raise IsADirectoryError(0, "not a regular file", os.fspath(full))
     with open(full, "rb") as fh:
         data = fh.read()
-    return data, MODE_EXEC if st.st_mode & 0o100 else MODE_FILE
+    return Side(data, MODE_EXEC if st.st_mode & 0o100 else MODE_FILE)
 
 
 def blob_id(data: bytes) -> str:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Final, Literal
+from typing import Final
 
 from overlay_merge.core.markers import (
     BASE,
@@ -48,19 +48,17 @@ from overlay_merge.core.markers import (
     line_body,
     marker_lines,
 )
-
-Take = Literal["overlay", "upstream", "both", "both-upstream-first"]
-TAKES: Final[tuple[Take, ...]] = ("overlay", "upstream", "both", "both-upstream-first")
+from overlay_merge.core.model import HunkTake
 
 OURS: Final = "ours"
 THEIRS: Final = "theirs"
 
 # Which sides a take keeps, in output order.
-_TAKE_SIDES: Final[dict[str, tuple[str, ...]]] = {
-    "overlay": (OURS,),
-    "upstream": (THEIRS,),
-    "both": (OURS, THEIRS),
-    "both-upstream-first": (THEIRS, OURS),
+_TAKE_SIDES: Final[dict[HunkTake, tuple[str, ...]]] = {
+    HunkTake.OVERLAY: (OURS,),
+    HunkTake.UPSTREAM: (THEIRS,),
+    HunkTake.BOTH: (OURS, THEIRS),
+    HunkTake.BOTH_UPSTREAM_FIRST: (THEIRS, OURS),
 }
 
 
@@ -112,7 +110,7 @@ class Hunk:
     def side(self, name: str) -> tuple[bytes, ...]:
         return self.ours if name == OURS else self.theirs
 
-    def taken(self, take: Take, tails: Mapping[str, bytes] | None = None) -> bytes:
+    def taken(self, take: HunkTake, tails: Mapping[str, bytes] | None = None) -> bytes:
         """The text that replaces the hunk for *take*.
 
         *tails* (side -> the side's unterminated last line, if its file has
@@ -181,7 +179,7 @@ class MarkedFile:
         return hunks[number - 1]
 
     def take(
-        self, numbers: Iterable[int], take: Take, tails: Mapping[str, bytes] | None = None
+        self, numbers: Iterable[int], take: HunkTake, tails: Mapping[str, bytes] | None = None
     ) -> MarkedFile:
         """The file with hunks *numbers* (1-based) replaced by their *take* (:meth:`Hunk.taken`).
 
@@ -209,7 +207,7 @@ class MarkedFile:
             out.append(part.taken(take, tails if at_end else None))
         return parse(b"".join(out), self.own)
 
-    def take_all(self, take: Take, tails: Mapping[str, bytes] | None = None) -> MarkedFile:
+    def take_all(self, take: HunkTake, tails: Mapping[str, bytes] | None = None) -> MarkedFile:
         """The file with every hunk replaced by its *take*."""
         return self.take(range(1, len(self.hunks) + 1), take, tails)
 
@@ -239,31 +237,49 @@ _AMBIGUOUS: Final = (
 )
 
 
-def _step(hunk: _Open, mark: MarkerLine) -> tuple[_Open | None, Span | None, Malformed | None]:
-    """Read conflict marker *mark* inside *hunk*: (hunk still open, hunk closed, problem)."""
+@dataclass(frozen=True)
+class _Stepped:
+    """What one marker line did to the hunk being read."""
+
+    open: _Open | None = None  # the hunk still being read (None: none is)
+    span: Span | None = None  # the hunk it closed
+    problem: Malformed | None = None
+
+
+def _step(hunk: _Open, mark: MarkerLine) -> _Stepped:
+    """Read conflict marker *mark* inside *hunk*."""
     if mark.kind == START:
-        return _Open(mark.number), None, Malformed(hunk.start, _NO_END)
+        return _Stepped(_Open(mark.number), problem=Malformed(hunk.start, _NO_END))
     if mark.kind == BASE:
         if hunk.base is not None or hunk.sep is not None:
-            return None, None, Malformed(hunk.start, f"{_LATE_BASE} (line {mark.number})")
+            return _Stepped(problem=Malformed(hunk.start, f"{_LATE_BASE} (line {mark.number})"))
         hunk.base = mark.number
         hunk.candidates.clear()  # the separator comes after the base section
-        return hunk, None, None
+        return _Stepped(hunk)
     if mark.kind == SEP:
         if hunk.sep is not None:
-            return None, None, Malformed(hunk.start, f"{_TWO_SEPS} (line {mark.number})")
+            return _Stepped(problem=Malformed(hunk.start, f"{_TWO_SEPS} (line {mark.number})"))
         hunk.sep = mark.number
-        return hunk, None, None
+        return _Stepped(hunk)
     if hunk.sep is None:
         # The separator may be a line the file also holds as content (a
         # Markdown underline): taken only when it is the one such line here.
         if len(hunk.candidates) != 1:
-            return None, None, Malformed(hunk.start, _AMBIGUOUS if hunk.candidates else _NO_SEP)
+            why = _AMBIGUOUS if hunk.candidates else _NO_SEP
+            return _Stepped(problem=Malformed(hunk.start, why))
         hunk.sep = hunk.candidates[0]
-    return None, (hunk.start, hunk.base, hunk.sep, mark.number), None
+    return _Stepped(span=(hunk.start, hunk.base, hunk.sep, mark.number))
 
 
-def hunk_spans(data: bytes, own: OwnLines = NO_OWN_LINES) -> tuple[list[Span], list[Malformed]]:
+@dataclass(frozen=True)
+class HunkSpans:
+    """The complete hunks of a file, and every place its conflict markers form none."""
+
+    spans: list[Span]
+    problems: list[Malformed]
+
+
+def hunk_spans(data: bytes, own: OwnLines = NO_OWN_LINES) -> HunkSpans:
     """The complete hunks of *data* and every place its conflict markers form none.
 
     The grammar of :mod:`overlay_merge.core.markers`: marker lines that are
@@ -290,12 +306,13 @@ def hunk_spans(data: bytes, own: OwnLines = NO_OWN_LINES) -> tuple[list[Span], l
             else:
                 problems.append(Malformed(mark.number, _NO_START))
             continue
-        hunk, span, problem = _step(hunk, mark)
-        spans += [span] if span else []
-        problems += [problem] if problem else []
+        stepped = _step(hunk, mark)
+        hunk = stepped.open
+        spans += [stepped.span] if stepped.span else []
+        problems += [stepped.problem] if stepped.problem else []
     if hunk is not None:
         problems.append(Malformed(hunk.start, _NO_END))
-    return spans, problems
+    return HunkSpans(spans, problems)
 
 
 def _hunk(lines: Sequence[bytes], span: Span) -> Hunk:
@@ -322,8 +339,9 @@ def parse(data: bytes, own: OwnLines = NO_OWN_LINES) -> MarkedFile:
     (``MarkedFile.problem``, the first such place): hunks must not be
     taken from it.  ``render()`` is the identity either way.
     """
-    spans, problems = hunk_spans(data, own)
-    problem = min(problems, key=lambda p: p.line, default=None)
+    found = hunk_spans(data, own)
+    spans = found.spans
+    problem = min(found.problems, key=lambda p: p.line, default=None)
     if not spans:
         return MarkedFile((data,) if data else (), problem, own)
     lines = split_lines(data)
@@ -399,8 +417,9 @@ def with_bases(hunks: Sequence[Hunk], reference: MarkedFile) -> list[tuple[Hunk,
     not found keeps ``base=None``.  Hunks that have a base section are
     returned as they are (exact).
     """
-    ours_stream, ours_items = _stream(reference, OURS)
-    theirs_stream, theirs_items = _stream(reference, THEIRS)
+    ours_side, theirs_side = _side_lines(reference, OURS), _side_lines(reference, THEIRS)
+    ours_stream, ours_items = ours_side.lines, ours_side.parts
+    theirs_stream, theirs_items = theirs_side.lines, theirs_side.parts
     out: list[tuple[Hunk, bool]] = []
     ours_at = theirs_at = 0
     for hunk in hunks:
@@ -433,15 +452,21 @@ def with_bases(hunks: Sequence[Hunk], reference: MarkedFile) -> list[tuple[Hunk,
     return out
 
 
-def _stream(marked: MarkedFile, side: str) -> tuple[list[bytes], list[int]]:
+@dataclass(frozen=True)
+class _SideLines:
     """One side of a merged file, line by line, with the index of the part each line is from."""
-    lines: list[bytes] = []
-    items: list[int] = []
+
+    lines: list[bytes] = field(default_factory=list)
+    parts: list[int] = field(default_factory=list)
+
+
+def _side_lines(marked: MarkedFile, side: str) -> _SideLines:
+    found = _SideLines()
     for index, part in enumerate(marked.parts):
         chunk = part.side(side) if isinstance(part, Hunk) else split_lines(part)
-        lines.extend(chunk)
-        items.extend([index] * len(chunk))
-    return lines, items
+        found.lines.extend(chunk)
+        found.parts.extend([index] * len(chunk))
+    return found
 
 
 def _find(lines: Sequence[bytes], run: Sequence[bytes], start: int) -> int | None:

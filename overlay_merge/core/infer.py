@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from overlay_merge.core.git.diff import line_changes
 from overlay_merge.core.git.model import PathHistory, PathVersion
 from overlay_merge.core.git.upstream import UpstreamRepo
-from overlay_merge.core.status import ADDITION, PATCH
+from overlay_merge.core.model import FileKind
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Inferred:
     """The base inferred for one overlay file and the evidence for it."""
 
     path: str
-    kind: str
+    kind: FileKind
     """``patch`` if the path exists upstream at *base*, else ``addition``."""
     base: str
     time: int
@@ -59,15 +59,21 @@ def line_distance(old: bytes, new: bytes) -> int:
     return added + removed
 
 
-def closest(
-    versions: Iterable[PathVersion], distance: Callable[[PathVersion], int]
-) -> tuple[PathVersion, int]:
+@dataclass(frozen=True)
+class Closest:
+    """The upstream version closest to an overlay copy, and by how many lines it differs."""
+
+    version: PathVersion
+    distance: int
+
+
+def closest(versions: Iterable[PathVersion], distance: Callable[[PathVersion], int]) -> Closest:
     """The version with the smallest *distance*; among equals the newest (smallest order)."""
     scored = [(distance(v), v.order, v) for v in versions]
     if not scored:
         raise ValueError("closest() needs at least one version")
     best_distance, _, best = min(scored, key=lambda item: (item[0], item[1]))
-    return best, best_distance
+    return Closest(best, best_distance)
 
 
 def infer_bases(upstream: UpstreamRepo, pin: str, overlay: Mapping[str, bytes]) -> list[Inferred]:
@@ -91,14 +97,17 @@ def _infer_one(
         # Every commit was unreadable (nested commits missing everywhere):
         # reading the pin raises the error that says how to fetch them.
         upstream.entry(pin, path)
-        return Inferred(path, ADDITION, pin, upstream.commit_time(pin), 0, 0, history.unreadable)
+        return Inferred(
+            path, FileKind.ADDITION, pin, upstream.commit_time(pin), 0, 0, history.unreadable
+        )
 
     def distance(version: PathVersion) -> int:
         old = b"" if version.entry is None else upstream.blob(version.entry)
         return line_distance(old, data)
 
-    best, best_distance = closest(history.versions.values(), distance)
-    kind = ADDITION if best.entry is None else PATCH
+    found = closest(history.versions.values(), distance)
+    best, best_distance = found.version, found.distance
+    kind = FileKind.ADDITION if best.entry is None else FileKind.PATCH
     return Inferred(
         path,
         kind,

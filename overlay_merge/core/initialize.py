@@ -8,8 +8,8 @@ from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.infer import Inferred, infer_bases
 from overlay_merge.core.lock import writes
+from overlay_merge.core.model import FileKind
 from overlay_merge.core.overlay import read_overlay_bytes, scan_overlay
-from overlay_merge.core.status import ADDITION, PATCH
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Recorded:
     """A base entry ``init`` wrote; ``inferred`` holds the evidence with ``--infer``."""
 
     path: str
-    kind: str
+    kind: FileKind
     base: str
     inferred: Inferred | None = None
 
@@ -74,7 +74,7 @@ def init_bases(
 
 
 def _at_pin(deployment: Deployment, pin: str, path: str) -> Recorded:
-    kind = PATCH if deployment.upstream.entry(pin, path) is not None else ADDITION
+    kind = FileKind.PATCH if deployment.upstream.entry(pin, path) is not None else FileKind.ADDITION
     return Recorded(path, kind, pin)
 
 

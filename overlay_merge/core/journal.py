@@ -10,9 +10,10 @@ whatever point a bump is stopped at (an error, Ctrl-C, a killed process),
 restoring the journal's backups gives back the state before the bump byte
 for byte.
 
-Phases: ``applying`` (a bump is writing, or was stopped while writing),
-``merged`` (written; conflicts left for the maintainer), ``done`` (nothing
-left; ``abort`` still undoes it until the next bump replaces the journal).
+The bump's lifecycle lives here (docs/design.md §5): its :class:`Phase`, the
+:class:`Journal` methods that move it on (``mark_written``, ``mark_resolved``,
+``mark_unresolved``), and the guards every command asks (:func:`require_bump`,
+:func:`require_no_unfinished_bump`, :attr:`Journal.progress`).
 """
 
 from __future__ import annotations
@@ -24,23 +25,43 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.lock import holds
+from overlay_merge.core.model import BumpChoice, HunkTake, ValueEnum, short_sha
 from overlay_merge.core.paths import path_problem
 
 VERSION = 1
-APPLYING = "applying"
-MERGED = "merged"
-DONE = "done"
 _BACKUP_NAME = re.compile(r"[0-9]{6}")
 _SHA = re.compile(r"[0-9a-f]{40}")
 _TOKEN = re.compile(r"(?:[0-9a-f]{8})?")
 _MODES = (0o100644, 0o100755, 0o120000)
+# The one message for a command that needs a bump when there is none.
+NO_BUMP = "no bump in progress, so nothing to {why}"
+_NO_BUMP_FIX = "`overlay-merge status` shows where the overlay stands"
+
+
+class Phase(ValueEnum):
+    """Where a bump is in its lifecycle (the journal's ``phase``)."""
+
+    APPLYING = "applying"  # writing, or stopped while writing: only `abort` goes on from here
+    MERGED = "merged"  # written; conflicts left for the maintainer (`resolve`, hunk takes)
+    DONE = "done"  # nothing left; `abort` still undoes it until the next bump
+
+
+class BumpProgress(ValueEnum):
+    """An unfinished bump as ``status`` and ``check`` report it (their ``bump``)."""
+
+    INTERRUPTED = "interrupted"  # Phase.APPLYING
+    CONFLICTS = "conflicts"  # Phase.MERGED
+
+
+ANY_PHASE: frozenset[Phase] = frozenset(Phase)
 
 
 @dataclass
@@ -70,7 +91,7 @@ class HunkChoice:
 
     path: str  # overlay path of a conflict of this bump
     hunks: list[int]
-    take: str
+    take: HunkTake
     backup: str
     base: str | None = None
 
@@ -80,10 +101,10 @@ class Journal:
     """Everything ``abort`` and ``resolve`` need to know about a bump in progress."""
 
     directory: Path
-    choice: str
+    choice: BumpChoice
     pin: str
     target: str
-    phase: str = APPLYING
+    phase: Phase = Phase.APPLYING
     # Deployment-relative paths -> backups (overlay files, the base file...).
     files: dict[str, Backup] = field(default_factory=dict)
     index: str | None = None  # backup name of the deployment's index file
@@ -92,7 +113,8 @@ class Journal:
     upstream_dirty: dict[str, Backup] = field(default_factory=dict)  # --force backups
     conflicts: list[str] = field(default_factory=list)  # overlay paths left to resolve
     renames: dict[str, str] = field(default_factory=dict)  # old -> new overlay path
-    choices: list[HunkChoice] = field(default_factory=list)  # hunk by hunk, oldest first
+    # Hunk by hunk, oldest first (``choices`` in journal.json).
+    hunk_choices: list[HunkChoice] = field(default_factory=list)
     # Names this bump's temp files (``.<name>.om-<token>.tmp``): abort removes
     # those a killed write left, and no file of anyone else's.
     token: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -108,6 +130,37 @@ class Journal:
     # restores them, instead of refusing.
     moving: list[str] = field(default_factory=list)
 
+    # -- the lifecycle (each caller saves when its writes are in order) ---------------
+
+    @property
+    def in_progress(self) -> bool:
+        """True while the bump is unfinished: interrupted, or conflicts left."""
+        return self.phase != Phase.DONE
+
+    @property
+    def progress(self) -> BumpProgress | None:
+        """How an unfinished bump is reported; None once it is done."""
+        if self.phase == Phase.APPLYING:
+            return BumpProgress.INTERRUPTED
+        if self.phase == Phase.MERGED:
+            return BumpProgress.CONFLICTS
+        return None
+
+    def mark_written(self) -> None:
+        """Every write of the bump is made: conflicts left for the maintainer, or done."""
+        self.phase = Phase.MERGED if self.conflicts else Phase.DONE
+
+    def mark_resolved(self, paths: Iterable[str]) -> None:
+        """Conflicts *paths* are resolved; the bump is done when none is left."""
+        settled = set(paths)
+        self.conflicts = [p for p in self.conflicts if p not in settled]
+        self.phase = Phase.MERGED if self.conflicts else Phase.DONE
+
+    def mark_unresolved(self, path: str) -> None:
+        """Conflict *path*, resolved before, is in conflict again (a hunk choice undone)."""
+        self.conflicts.append(path)
+        self.phase = Phase.MERGED
+
     # -- storage -----------------------------------------------------------------
 
     @property
@@ -119,6 +172,7 @@ class Journal:
         _require_lock(self.directory.parent.parent)
         document = asdict(self)
         document.pop("directory")
+        document["choices"] = document.pop("hunk_choices")
         document["version"] = VERSION
         data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
         write_bytes_atomic(self.path, data + b"\n")
@@ -191,7 +245,7 @@ def _legacy_dir(git_dir: Path) -> Path:
     return git_dir / "overlay-merge"
 
 
-def new_journal(git_dir: Path, choice: str, pin: str, target: str) -> Journal:
+def new_journal(git_dir: Path, choice: BumpChoice, pin: str, target: str) -> Journal:
     """Start a journal, replacing a finished one; refuse if a bump is unfinished."""
     _require_lock(git_dir)
     existing = require_no_unfinished_bump(git_dir)
@@ -234,7 +288,7 @@ def _refuse_legacy(git_dir: Path) -> None:
         return
     except (OSError, ValueError):
         document = None
-    if isinstance(document, dict) and document.get("phase") == DONE:
+    if isinstance(document, dict) and document.get("phase") == Phase.DONE:
         return  # finished: nothing is lost by not aborting it
     raise OverlayMergeError(
         f"{path}: a bump journal from an earlier overlay-merge version (a bump it started "
@@ -247,20 +301,41 @@ def _refuse_legacy(git_dir: Path) -> None:
 def require_no_unfinished_bump(git_dir: Path) -> Journal | None:
     """The journal of the last bump if it is done, or None; raise if a bump is unfinished."""
     journal = load_journal(git_dir)
-    if journal is not None and journal.phase != DONE:
+    if journal is not None and journal.in_progress:
+        raise unfinished(journal)
+    return journal
+
+
+def unfinished_journal(git_dir: Path) -> Journal | None:
+    """The journal of an unfinished bump (interrupted, or conflicts left), or None."""
+    journal = load_journal(git_dir)
+    return journal if journal is not None and journal.in_progress else None
+
+
+def require_bump(git_dir: Path, why: str, phases: Collection[Phase] = (Phase.MERGED,)) -> Journal:
+    """The journal of the bump a command works on, in one of *phases*; else why not.
+
+    *why* completes the one "no bump in progress" message (``resolve``,
+    ``abort``...).  A done bump counts as none unless *phases* has
+    ``Phase.DONE``; an interrupted one not in *phases* is :func:`unfinished`.
+    """
+    journal = load_journal(git_dir)
+    if journal is None or (journal.phase == Phase.DONE and Phase.DONE not in phases):
+        raise OverlayMergeError(NO_BUMP.format(why=why), _NO_BUMP_FIX)
+    if journal.phase not in phases:
         raise unfinished(journal)
     return journal
 
 
 def unfinished(journal: Journal) -> OverlayMergeError:
     """The error for a bump that is still in progress or was interrupted."""
-    if journal.phase == APPLYING:
+    if journal.phase == Phase.APPLYING:
         return OverlayMergeError(
-            f"a bump to {journal.target[:7]} was interrupted while writing",
+            f"a bump to {short_sha(journal.target)} was interrupted while writing",
             "run `overlay-merge abort` to restore the state before it",
         )
     return OverlayMergeError(
-        f"a bump to {journal.target[:7]} is in progress with "
+        f"a bump to {short_sha(journal.target)} is in progress with "
         f"{len(journal.conflicts)} file(s) to resolve",
         "fix them and run `overlay-merge resolve`, or `overlay-merge abort`",
     )
@@ -270,68 +345,87 @@ def load_journal(git_dir: Path) -> Journal | None:
     """The journal of the bump in progress (or last done), or None."""
     directory = journal_dir(git_dir)
     path = directory / "journal.json"
+    inspect = f"inspect it; remove {quote(directory)} only if no bump is in progress"
     try:
         document: Any = json.loads(path.read_bytes())
     except FileNotFoundError:
         _refuse_legacy(git_dir)
         return None
     except (OSError, ValueError) as exc:
-        raise OverlayMergeError(
-            f"{path}: unreadable bump journal ({exc})",
-            f"inspect it; remove {quote(directory)} only if no bump is in progress",
-        ) from None
+        raise OverlayMergeError(f"{path}: unreadable bump journal ({exc})", inspect) from None
     if not isinstance(document, dict):
-        raise OverlayMergeError(
-            f"{path}: damaged bump journal (not a JSON object)",
-            f"inspect it; remove {quote(directory)} only if no bump is in progress",
-        )
+        raise OverlayMergeError(f"{path}: damaged bump journal (not a JSON object)", inspect)
     if document.pop("version", None) != VERSION:
         raise OverlayMergeError(
             f"{path}: journal written by another version of overlay-merge",
             "finish or abort the bump with the version that started it",
         )
     try:
-        journal = Journal(
-            directory=directory,
-            choice=document["choice"],
-            pin=document["pin"],
-            target=document["target"],
-            phase=document["phase"],
-            files={k: Backup(**v) for k, v in document["files"].items()},
-            index=document["index"],
-            upstream_head=HeadState(**document["upstream_head"])
-            if document["upstream_head"]
-            else None,
-            nested_heads={k: HeadState(**v) for k, v in document["nested_heads"].items()},
-            upstream_dirty={k: Backup(**v) for k, v in document["upstream_dirty"].items()},
-            conflicts=list(document["conflicts"]),
-            renames=dict(document["renames"]),
-            # Absent from journals written before hunk-by-hunk choices existed.
-            choices=[HunkChoice(**c) for c in document.get("choices", [])],
-            token=document.get("token", ""),
-            left={k: list(v) for k, v in document.get("left", {}).items()},
-            moving=list(document.get("moving", [])),
-        )
+        journal = _from_document(directory, document)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise OverlayMergeError(
-            f"{path}: damaged bump journal (missing {exc})",
-            f"inspect it; remove {quote(directory)} only if no bump is in progress",
-        ) from None
+        raise OverlayMergeError(f"{path}: damaged bump journal (missing {exc})", inspect) from None
+    except _Unknown as exc:
+        raise _tampered(path, str(exc), inspect) from None
     problem = _journal_problem(journal)
     if problem:
-        # abort writes where the journal says: a journal edited by hand (or by
-        # anyone) must not name a place outside the deployment's own files.
-        raise OverlayMergeError(
-            f"{path}: damaged or tampered bump journal: {problem}; refusing to use it",
-            f"inspect it; remove {quote(directory)} only if no bump is in progress",
-        )
+        raise _tampered(path, problem, inspect)
     return journal
+
+
+def _tampered(path: Path, problem: str, fix: str) -> OverlayMergeError:
+    # abort writes where the journal says: a journal edited by hand (or by
+    # anyone) must not name a place outside the deployment's own files.
+    return OverlayMergeError(
+        f"{path}: damaged or tampered bump journal: {problem}; refusing to use it", fix
+    )
+
+
+class _Unknown(ValueError):
+    """A journal value that is none of the words overlay-merge writes there."""
+
+
+_E = TypeVar("_E", bound=ValueEnum)
+
+
+def _member(kind: type[_E], value: Any, what: str) -> _E:
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        raise _Unknown(f"unknown {what} {str(value)[:200]!r}") from None
+
+
+def _from_document(directory: Path, document: dict[str, Any]) -> Journal:
+    """A journal from its JSON *document*; raises KeyError/TypeError when it is damaged."""
+    head = document["upstream_head"]
+    return Journal(
+        directory=directory,
+        choice=_member(BumpChoice, document["choice"], "bump choice"),
+        pin=document["pin"],
+        target=document["target"],
+        phase=_member(Phase, document["phase"], "phase"),
+        files={k: Backup(**v) for k, v in document["files"].items()},
+        index=document["index"],
+        upstream_head=HeadState(**head) if head else None,
+        nested_heads={k: HeadState(**v) for k, v in document["nested_heads"].items()},
+        upstream_dirty={k: Backup(**v) for k, v in document["upstream_dirty"].items()},
+        conflicts=list(document["conflicts"]),
+        renames=dict(document["renames"]),
+        # Absent from journals written before hunk-by-hunk choices existed.
+        hunk_choices=[_hunk_choice(c) for c in document.get("choices", [])],
+        token=document.get("token", ""),
+        left={k: list(v) for k, v in document.get("left", {}).items()},
+        moving=list(document.get("moving", [])),
+    )
+
+
+def _hunk_choice(document: dict[str, Any]) -> HunkChoice:
+    choice = HunkChoice(**document)
+    choice.take = _member(HunkTake, choice.take, "hunk take")
+    return choice
 
 
 def _journal_problem(journal: Journal) -> str | None:
     """What makes *journal* unsafe to replay, or None."""
-    if journal.phase not in (APPLYING, MERGED, DONE):
-        return f"unknown phase {journal.phase!r}"
     heads = [journal.upstream_head, *journal.nested_heads.values()]
     shas = [journal.pin, journal.target, *(h.commit for h in heads if h is not None)]
     for sha in shas:
@@ -348,7 +442,7 @@ def _journal_problem(journal: Journal) -> str | None:
         *journal.conflicts,
         *journal.renames,
         *journal.renames.values(),
-        *(c.path for c in journal.choices),
+        *(c.path for c in journal.hunk_choices),
         *journal.left,
         *journal.moving,
     ]
@@ -359,7 +453,7 @@ def _journal_problem(journal: Journal) -> str | None:
         if problem:
             return f"path {str(rel)[:200]!r}: {problem}"
     backups = [*journal.files.values(), *journal.upstream_dirty.values()]
-    names = [journal.index, *(b.backup for b in backups), *(c.backup for c in journal.choices)]
+    names = [journal.index, *(b.backup for b in backups), *(c.backup for c in journal.hunk_choices)]
     for name in names:
         if name is not None and not (isinstance(name, str) and _BACKUP_NAME.fullmatch(name)):
             return f"backup name {str(name)[:200]!r} is not one overlay-merge writes"

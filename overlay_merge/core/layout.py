@@ -296,7 +296,7 @@ def require_no_symlink(root: Path, key: str, rel: str) -> None:
     found = first_symlink(root, rel)
     if found is None:
         return
-    link, mode = found
+    link, mode = found.path, found.mode
     if not stat.S_ISLNK(mode):
         raise OverlayMergeError(
             f"{rel}: {link} is {file_kind(mode)}, not a folder",

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from overlay_merge.core.model import short_sha
+
 MARKER_SIZE: Final = 7
 START: Final = b"<"
 BASE: Final = b"|"
@@ -53,8 +55,8 @@ def conflict_labels(base_commit: str | None, target: str) -> tuple[str, str, str
 
     ``base 1a2b3c4``, ``overlay``, ``upstream 9e8f7a6`` (``base`` alone without a commit).
     """
-    base = BASE_LABEL if base_commit is None else f"{BASE_LABEL} {base_commit[:7]}"
-    return base, OURS_LABEL, f"{THEIRS_LABEL} {target[:7]}"
+    base = BASE_LABEL if base_commit is None else f"{BASE_LABEL} {short_sha(base_commit)}"
+    return base, OURS_LABEL, f"{THEIRS_LABEL} {short_sha(target)}"
 
 
 def line_body(line: bytes) -> bytes:
@@ -192,9 +194,17 @@ WIDE_MARKER_SIZE: Final = 41
 """Marker size the merge runs with before :func:`narrow_markers` (content never has these)."""
 
 
+@dataclass(frozen=True)
+class Narrowed:
+    """Merged content with git's 7-wide labelled markers, and how many hunks it holds."""
+
+    content: bytes
+    hunks: int
+
+
 def narrow_markers(
     content: bytes, labels: tuple[bytes, bytes, bytes], size: int = WIDE_MARKER_SIZE
-) -> tuple[bytes, int]:
+) -> Narrowed:
     """Turn *size*-wide markers into git's 7-wide labelled ones; count the hunks.
 
     The merge runs with markers far wider than git's so that they can be told
@@ -218,4 +228,4 @@ def narrow_markers(
             continue
         lines[i] = wide[head] + line[len(body) :]
         hunks += head[:1] == START
-    return b"".join(lines), hunks
+    return Narrowed(b"".join(lines), hunks)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.deployment import open_deployment
-from overlay_merge.core.journal import DONE, Journal
+from overlay_merge.core.journal import Journal
 from overlay_merge.core.markers import OwnLines
 
 
@@ -71,7 +71,7 @@ def _upstream_version(deployment: Deployment, commit: str, path: str) -> bytes |
 
 
 def _journal_backup(deployment: Deployment, journal: Journal | None, path: str) -> bytes | None:
-    if journal is None or journal.phase == DONE:
+    if journal is None or not journal.in_progress:
         return None
     backup = journal.files.get(f"{deployment.layout.overlay}/{path}")
     if backup is None or backup.backup is None:

@@ -15,6 +15,7 @@ import errno
 import os
 import shlex
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
@@ -96,7 +97,15 @@ def _ntfs_tail(rest: str) -> bool:
     return True
 
 
-def first_symlink(root: Path, rel: str) -> tuple[str, int] | None:
+@dataclass(frozen=True)
+class InTheWay:
+    """A file-system entry found where overlay-merge needs a plain folder or file."""
+
+    path: str
+    mode: int  # its ``st_mode``
+
+
+def first_symlink(root: Path, rel: str) -> InTheWay | None:
     """The first leading part of *rel* (``a``, ``a/b``...) under *root* that is in the way.
 
     That is a symlink at any depth, or anything but a folder above the last
@@ -114,7 +123,7 @@ def first_symlink(root: Path, rel: str) -> tuple[str, int] | None:
         except FileNotFoundError:
             return None
         if stat.S_ISLNK(mode) or (depth < len(parts) and not stat.S_ISDIR(mode)):
-            return "/".join(parts[:depth]), mode
+            return InTheWay("/".join(parts[:depth]), mode)
     return None
 
 
@@ -182,14 +191,14 @@ def require_real_folder(folder: Path, shown: str) -> None:
         mode = os.lstat(folder).st_mode
     except (FileNotFoundError, NotADirectoryError):
         return
-    odd: tuple[str, int] | None = None
+    odd: InTheWay | None = None
     if stat.S_ISLNK(mode):
-        odd = (str(folder), mode)
+        odd = InTheWay(str(folder), mode)
     elif stat.S_ISDIR(mode):
         odd = _odd_entry(str(folder))
     if odd is None:
         return
-    full, mode = odd
+    full, mode = odd.path, odd.mode
     rel = os.path.relpath(full, folder)
     where = shown if rel == "." else f"{shown}/{rel}"
     raise OverlayMergeError(
@@ -199,7 +208,7 @@ def require_real_folder(folder: Path, shown: str) -> None:
     )
 
 
-def _odd_entry(folder: str) -> tuple[str, int] | None:
+def _odd_entry(folder: str) -> InTheWay | None:
     """The first entry below *folder* that is neither a regular file nor a folder."""
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -209,5 +218,5 @@ def _odd_entry(folder: str) -> tuple[str, int] | None:
                 if found is not None:
                     return found
             elif not stat.S_ISREG(mode):
-                return entry.path, mode
+                return InTheWay(entry.path, mode)
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of, quote
@@ -24,45 +23,18 @@ from overlay_merge.core.markers import (
     first_marker_line,
     narrow_markers,
 )
+from overlay_merge.core.model import (
+    CONFLICTING,
+    DROPPABLE,
+    BumpState,
+    Decision,
+    FileKind,
+    Side,
+    short_sha,
+    side_of,
+)
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.ownlines import own_lines
-from overlay_merge.core.status import ADDITION, PATCH
-
-UNCHANGED = "unchanged"
-CLEAN = "clean"
-CONFLICT = "conflict"
-CONVERGED = "converged"
-DELETED_UPSTREAM = "deleted-upstream"
-RENAMED_UPSTREAM = "renamed-upstream"
-ADDED_UPSTREAM = "added-upstream"
-BINARY = "binary"
-BUMP_STATES = (
-    UNCHANGED,
-    CLEAN,
-    CONFLICT,
-    CONVERGED,
-    DELETED_UPSTREAM,
-    RENAMED_UPSTREAM,
-    ADDED_UPSTREAM,
-    BINARY,
-)
-# States that leave work for the maintainer after a merge.
-CONFLICTING = frozenset({CONFLICT, DELETED_UPSTREAM, ADDED_UPSTREAM, BINARY})
-
-# Per-file decisions a maintainer may take before applying (docs/design.md §5).
-TAKE_MERGE = "merge"  # the default: write the merge (markers where needed)
-KEEP_OVERLAY = "keep"  # leave the overlay file and its base as they are
-TAKE_UPSTREAM = "upstream"  # replace the overlay copy with upstream's version
-DROP = "drop"  # delete the overlay file and its base entry
-DECISIONS = (TAKE_MERGE, KEEP_OVERLAY, TAKE_UPSTREAM, DROP)
-
-
-@dataclass(frozen=True)
-class Side:
-    """One side of a merge: content bytes and git mode."""
-
-    data: bytes
-    mode: int
 
 
 @dataclass(frozen=True)
@@ -76,17 +48,17 @@ class FilePlan:
     """
 
     path: str
-    kind: str
-    state: str
+    kind: FileKind
+    state: BumpState
     base_commit: str
     ours: Side
     base: Side | None = None
     theirs: Side | None = None
     renamed_to: str | None = None
-    conflicts: int = 0
+    conflict_hunks: int = 0  # conflicting hunks in ``content`` (``conflicts`` in the JSON)
     content: bytes | None = None
     mode: int | None = None
-    decision: str = TAKE_MERGE
+    decision: Decision = Decision.TAKE_MERGE
 
     @property
     def target_path(self) -> str:
@@ -96,9 +68,9 @@ class FilePlan:
     @property
     def conflicting(self) -> bool:
         """True if applying leaves work for the maintainer."""
-        if self.decision != TAKE_MERGE:
+        if self.decision != Decision.TAKE_MERGE:
             return False
-        return self.state in CONFLICTING or self.conflicts > 0
+        return self.state in CONFLICTING or self.conflict_hunks > 0
 
     def own_lines(self) -> OwnLines:
         """The marker-like lines of the merged versions that are content, not markers.
@@ -124,16 +96,12 @@ class BumpPlan:
     commits: tuple[tuple[str, str], ...]
     orphaned: tuple[str, ...] = ()
 
-    def count(self, state: str) -> int:
+    def count(self, state: BumpState) -> int:
         return sum(1 for f in self.files if f.state == state)
 
     @property
     def conflicting(self) -> tuple[FilePlan, ...]:
         return tuple(f for f in self.files if f.conflicting)
-
-
-def _short(sha: str) -> str:
-    return sha[:7]
 
 
 RenameFinder = Callable[[str, str], "str | None"]
@@ -155,6 +123,21 @@ def rename_finder(deployment: Deployment, target: str) -> RenameFinder:
         return upstream.best_rename(base, target, path, added[base])
 
     return renamed_to
+
+
+@dataclass(frozen=True)
+class Planner:
+    """What planning each file of one bump shares: the deployment, the target, how to merge."""
+
+    deployment: Deployment
+    target: str
+    style: MergeStyle
+    renames_from: RenameFinder
+
+    @classmethod
+    def to(cls, deployment: Deployment, target: str, style: MergeStyle) -> Planner:
+        """The planner of the files of *deployment* bumped to *target*."""
+        return cls(deployment, target, style, rename_finder(deployment, target))
 
 
 def plan_bump(
@@ -186,44 +169,59 @@ def plan_bump(
         rev, target = tracked
     else:
         target = upstream.resolve(rev)
-    if not allow_downgrade and not upstream.is_ancestor(pin, target):
-        older = upstream.is_ancestor(target, pin)
-        if not older and upstream.is_shallow:
-            # A shallow clone cuts history off: the target may well descend from
-            # the pin through commits that are not here.  Calling that a
-            # downgrade would send the maintainer to --allow-downgrade.
-            raise OverlayMergeError(
-                f"{layout.upstream}: cannot tell whether target {rev} ({_short(target)}) "
-                f"descends from the pin ({_short(pin)}): the history between them is "
-                "missing from this shallow clone",
-                upstream.fetch_hint(),
-            )
-        direction = "older than" if older else "not a descendant of"
-        raise OverlayMergeError(
-            f"{layout.upstream}: target {rev} ({_short(target)}) is {direction} the pin "
-            f"({_short(pin)}); that is a downgrade",
-            "pass --allow-downgrade if you mean it",
-        )
+    if not allow_downgrade:
+        _require_descendant(deployment, rev, pin, target)
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
-    # Each overlay file is read once: for the marker check and for its merge.
-    contents = {f.path: read_overlay_bytes(layout, f.path) for f in overlay}
-    _check_preconditions(deployment, overlay, bases, contents, target)
-    upstream.prefetch([(c, f.path) for f in overlay for c in (bases[f.path], target)])
-    renames_from = rename_finder(deployment, target)
-    files = tuple(
-        plan_file(
-            deployment, item, bases[item.path], target, style, renames_from, contents[item.path]
-        )
-        for item in overlay
-    )
+    files = _plan_files(Planner.to(deployment, target, style), overlay, bases)
     present = {f.path for f in overlay}
-    files = tuple(_unmovable_renames(f, present, layout.is_excluded) for f in files)
     orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
     return BumpPlan(
         layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned
     )
+
+
+def _require_descendant(deployment: Deployment, rev: str, pin: str, target: str) -> None:
+    """Refuse a *target* that does not descend from the *pin*: a downgrade."""
+    layout = deployment.layout
+    upstream = deployment.upstream
+    if upstream.is_ancestor(pin, target):
+        return
+    older = upstream.is_ancestor(target, pin)
+    if not older and upstream.is_shallow:
+        # A shallow clone cuts history off: the target may well descend from
+        # the pin through commits that are not here.  Calling that a
+        # downgrade would send the maintainer to --allow-downgrade.
+        raise OverlayMergeError(
+            f"{layout.upstream}: cannot tell whether target {rev} ({short_sha(target)}) "
+            f"descends from the pin ({short_sha(pin)}): the history between them is "
+            "missing from this shallow clone",
+            upstream.fetch_hint(),
+        )
+    direction = "older than" if older else "not a descendant of"
+    raise OverlayMergeError(
+        f"{layout.upstream}: target {rev} ({short_sha(target)}) is {direction} the pin "
+        f"({short_sha(pin)}); that is a downgrade",
+        "pass --allow-downgrade if you mean it",
+    )
+
+
+def _plan_files(
+    planner: Planner, overlay: list[OverlayFile], bases: dict[str, str]
+) -> tuple[FilePlan, ...]:
+    """Every overlay file's plan, once the bump's preconditions hold."""
+    deployment = planner.deployment
+    layout = deployment.layout
+    # Each overlay file is read once: for the marker check and for its merge.
+    contents = {f.path: read_overlay_bytes(layout, f.path) for f in overlay}
+    _check_preconditions(deployment, overlay, bases, contents, planner.target)
+    deployment.upstream.prefetch(
+        [(c, f.path) for f in overlay for c in (bases[f.path], planner.target)]
+    )
+    files = [plan_file(planner, item, bases[item.path], contents[item.path]) for item in overlay]
+    present = {f.path for f in overlay}
+    return tuple(_unmovable_renames(f, present, layout.is_excluded) for f in files)
 
 
 def _unmovable_renames(
@@ -241,7 +239,8 @@ def _unmovable_renames(
     collides = item.renamed_to in present or is_excluded(item.renamed_to)
     if not collides and item.content is not None:
         return item
-    return FilePlan(item.path, item.kind, DELETED_UPSTREAM, item.base_commit, item.ours, item.base)
+    deleted = BumpState.DELETED_UPSTREAM
+    return FilePlan(item.path, item.kind, deleted, item.base_commit, item.ours, item.base)
 
 
 def _check_preconditions(
@@ -287,86 +286,91 @@ def _marked(
     return found
 
 
-def _side(found: tuple[bytes, int] | None) -> Side | None:
-    return None if found is None else Side(found[0], found[1])
-
-
 def plan_file(
-    deployment: Deployment,
-    item: OverlayFile,
-    base_commit: str,
-    target: str,
-    style: MergeStyle,
-    renames_from: RenameFinder,
-    ours_data: bytes | None = None,
+    planner: Planner, item: OverlayFile, base_commit: str, ours_data: bytes | None = None
 ) -> FilePlan:
-    """The bump state (docs/design.md §5) of overlay file *item*, from *base_commit* to *target*.
+    """The bump state (docs/design.md §5) of overlay file *item*, from *base_commit* to the target.
 
-    The three-way merge runs in memory; nothing is written.  *renames_from*
-    comes from :func:`rename_finder`; *ours_data* is the overlay file's bytes
-    when the caller already read them.  Preconditions (a recorded base, no
-    markers left, the commits present) are the caller's to check: ``plan_bump``
-    raises on them, ``check`` reports them.
+    The three-way merge runs in memory; nothing is written.  *ours_data* is
+    the overlay file's bytes when the caller already read them.
+    Preconditions (a recorded base, no markers left, the commits present)
+    are the caller's to check: ``plan_bump`` raises on them, ``check``
+    reports them.
     """
-    upstream = deployment.upstream
+    upstream = planner.deployment.upstream
+    target = planner.target
     path = item.path
     if ours_data is None:
-        ours_data = read_overlay_bytes(deployment.layout, path)
+        ours_data = read_overlay_bytes(planner.deployment.layout, path)
     ours = Side(ours_data, item.mode)
-    base = _side(upstream.read(base_commit, path))
+    base = side_of(upstream.read(base_commit, path))
     # Same blob and mode at base and target (most files): read it once.
     same = base is not None and upstream.entry(base_commit, path) == upstream.entry(target, path)
-    theirs = base if same else _side(upstream.read(target, path))
-    kind = PATCH if base is not None else ADDITION
+    theirs = base if same else side_of(upstream.read(target, path))
+    kind = FileKind.PATCH if base is not None else FileKind.ADDITION
     renamed_to = None
     if base is not None and theirs is None:
-        renamed_to = renames_from(base_commit, path)
+        renamed_to = planner.renames_from(base_commit, path)
         if renamed_to is None:
-            return FilePlan(path, kind, DELETED_UPSTREAM, base_commit, ours, base)
-        theirs = _side(upstream.read(target, renamed_to))
-    plan = partial(
-        FilePlan,
-        path,
-        kind,
-        base_commit=base_commit,
-        ours=ours,
-        base=base,
-        theirs=theirs,
-        renamed_to=renamed_to,
+            return FilePlan(path, kind, BumpState.DELETED_UPSTREAM, base_commit, ours, base)
+        theirs = side_of(upstream.read(target, renamed_to))
+    found = FilePlan(
+        path, kind, BumpState.UNCHANGED, base_commit, ours, base, theirs, renamed_to=renamed_to
     )
+    return _merged(planner, found)
+
+
+def _merged(planner: Planner, item: FilePlan) -> FilePlan:
+    """*item* (its three sides read, state ``unchanged``) with its state and its merge."""
+    base, ours, theirs = item.base, item.ours, item.theirs
     if theirs is None:
-        return plan(UNCHANGED)  # an addition upstream still lacks
-    if renamed_to is None and base == theirs:
-        return plan(UNCHANGED)
-    if renamed_to is None and ours == theirs:
-        return plan(CONVERGED)
-    labels = conflict_labels(base_commit, target)
-    content, mode, conflicts = _merge(base, ours, theirs, labels, style)
+        return item  # an addition upstream still lacks
+    if item.renamed_to is None and base == theirs:
+        return item
+    if item.renamed_to is None and ours == theirs:
+        return replace(item, state=BumpState.CONVERGED)
+    labels = conflict_labels(item.base_commit, planner.target)
+    merge = _merge(base, ours, theirs, labels, planner.style)
     if base is None:
-        state = ADDED_UPSTREAM
-    elif renamed_to is not None:
-        state = RENAMED_UPSTREAM
-    elif content is None:
-        state = BINARY
+        state = BumpState.ADDED_UPSTREAM
+    elif item.renamed_to is not None:
+        state = BumpState.RENAMED_UPSTREAM
+    elif merge.content is None:
+        state = BumpState.BINARY
     else:
-        state = CONFLICT if conflicts else CLEAN
-    return plan(state, conflicts=conflicts, content=content, mode=mode)
+        state = BumpState.CONFLICT if merge.conflict_hunks else BumpState.CLEAN
+    return replace(
+        item,
+        state=state,
+        conflict_hunks=merge.conflict_hunks,
+        content=merge.content,
+        mode=merge.mode,
+    )
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    """A file's three-way merge: its bytes (None: binary, no markers), mode and conflicts."""
+
+    content: bytes | None
+    mode: int
+    conflict_hunks: int = 0
 
 
 def _merge(
     base: Side | None, ours: Side, theirs: Side, labels: tuple[str, str, str], style: MergeStyle
-) -> tuple[bytes | None, int, int]:
-    """Merge contents and modes: ``(content or None for binary, mode, conflicts)``."""
+) -> MergeOutcome:
+    """Merge contents and modes."""
     # A mode change is taken from the side that made it; the overlay wins a tie.
     mode = theirs.mode if base is not None and ours.mode == base.mode else ours.mode
     if base is not None and ours.data == base.data:
-        return theirs.data, mode, 0
+        return MergeOutcome(theirs.data, mode)
     if ours.data == theirs.data or (base is not None and theirs.data == base.data):
-        return ours.data, mode, 0
+        return MergeOutcome(ours.data, mode)
     sides = (ours, theirs) if base is None else (base, ours, theirs)
     if any(b"\0" in s.data or s.mode == MODE_LINK for s in sides):
         # Binary content and symlinks get no markers: the maintainer picks a side.
-        return None, mode, 1
+        return MergeOutcome(None, mode, 1)
     base_data = None if base is None else base.data
     content, clean = merge_file(
         base_data,
@@ -377,44 +381,64 @@ def _merge(
         marker_size=WIDE_MARKER_SIZE,
     )
     if content is None:
-        return None, mode, 1
+        return MergeOutcome(None, mode, 1)
     if clean:
-        return content, mode, 0
+        return MergeOutcome(content, mode)
     encoded = (labels[0].encode(), labels[1].encode(), labels[2].encode())
-    content, hunks = narrow_markers(content, encoded)
-    return content, mode, max(1, hunks)
+    narrowed = narrow_markers(content, encoded)
+    return MergeOutcome(narrowed.content, mode, max(1, narrowed.hunks))
+
+
+def allowed_decisions(item: FilePlan) -> tuple[Decision, ...]:
+    """The per-file decisions offered for *item* (docs/design.md §5), the default first.
+
+    Taking upstream's version needs one (not for a file deleted upstream, nor
+    an addition upstream still lacks); dropping is offered for files upstream
+    now carries (``converged``) or deleted (``deleted-upstream``).
+    """
+    allowed = [Decision.TAKE_MERGE, Decision.KEEP_OVERLAY]
+    if item.theirs is not None:
+        allowed.append(Decision.TAKE_UPSTREAM)
+    if item.state in DROPPABLE:
+        allowed.append(Decision.DROP)
+    return tuple(allowed)
 
 
 def decide(plan: BumpPlan, decisions: Mapping[str, str]) -> BumpPlan:
     """The plan with the maintainer's per-file *decisions* ({overlay path: decision}).
 
     ``keep`` leaves the file and its base alone (its drift stays visible);
-    ``upstream`` takes upstream's version (at its new path for a rename; a
-    file deleted upstream is dropped); ``drop`` deletes the overlay file and
-    its base entry.  ``merge`` is the default.
+    ``upstream`` takes upstream's version (at its new path for a rename);
+    ``drop`` deletes the overlay file and its base entry.  ``merge`` is the
+    default.  A decision :func:`allowed_decisions` does not offer for the
+    file is refused, saying which are.
     """
     by_path = {f.path: f for f in plan.files}
+    chosen: dict[str, Decision] = {}
     for path, decision in decisions.items():
         if path not in by_path:
             raise OverlayMergeError(f"{path}: not an overlay file of this bump")
-        if decision not in DECISIONS:
+        if decision not in tuple(Decision):
+            names = ", ".join(Decision)
+            raise OverlayMergeError(f"{path}: unknown decision {decision!r} (one of {names})")
+        allowed = allowed_decisions(by_path[path])
+        if decision not in allowed:
             raise OverlayMergeError(
-                f"{path}: unknown decision {decision!r} (one of {', '.join(DECISIONS)})"
+                f"{path}: decision {decision!s} is not offered for a file in state "
+                f"{by_path[path].state} (offered: {', '.join(allowed)})"
             )
-    return replace(plan, files=tuple(_decided(f, decisions.get(f.path)) for f in plan.files))
+        chosen[path] = Decision(decision)
+    return replace(plan, files=tuple(_decided(f, chosen.get(f.path)) for f in plan.files))
 
 
-def _decided(item: FilePlan, decision: str | None) -> FilePlan:
-    if decision == KEEP_OVERLAY:
+def _decided(item: FilePlan, decision: Decision | None) -> FilePlan:
+    if decision == Decision.KEEP_OVERLAY:
         return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
-    if decision == TAKE_UPSTREAM and item.theirs is not None:
+    if decision == Decision.TAKE_UPSTREAM and item.theirs is not None:
         theirs = item.theirs
         return replace(item, decision=decision, content=theirs.data, mode=theirs.mode)
-    if decision == TAKE_UPSTREAM and item.state != DELETED_UPSTREAM:
-        # An addition upstream still lacks: upstream has no version to take.
-        return replace(item, decision=KEEP_OVERLAY, content=None, mode=None, renamed_to=None)
-    if decision in (TAKE_UPSTREAM, DROP):
-        return replace(item, decision=DROP, content=None, mode=None, renamed_to=None)
+    if decision == Decision.DROP:
+        return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
     return item
 
 

@@ -17,6 +17,7 @@ from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.git import command as gitcli
 from overlay_merge.core.git.deployment import DeploymentRepo
 from overlay_merge.core.git.upstream import UpstreamRepo
+from overlay_merge.core.model import short_sha
 
 
 @dataclass(frozen=True)
@@ -166,4 +167,4 @@ def ensure_checkout_objects(
             for entry in (delta.old, delta.new)
             if entry is not None and entry.mode != 0o160000
         ]
-        repo.ensure_objects(oids, f"that moving {repo.display} to {new[:7]} needs")
+        repo.ensure_objects(oids, f"that moving {repo.display} to {short_sha(new)} needs")

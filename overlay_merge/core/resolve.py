@@ -10,7 +10,7 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.git.deployment import open_deployment
-from overlay_merge.core.journal import APPLYING, DONE, MERGED, Journal, load_journal, unfinished
+from overlay_merge.core.journal import Journal, require_bump
 from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.overlay import read_overlay_bytes
@@ -34,7 +34,7 @@ def _overlay_relative(deployment: Deployment, path: str) -> str:
 
 
 @writes("resolve")
-def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
+def resolve_files(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     """Mark conflicted files of the bump in progress as resolved.
 
     Without *paths*, every file still in conflict.  Refuses (writing
@@ -43,22 +43,8 @@ def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     """
     layout = deployment.layout
     repo = open_deployment(layout.root)
-    journal = load_journal(repo.git_dir)
-    if journal is None or journal.phase == DONE:
-        raise OverlayMergeError(
-            "no bump in progress, so nothing to resolve",
-            "`overlay-merge status` shows where the overlay stands",
-        )
-    if journal.phase == APPLYING:
-        raise unfinished(journal)
-    wanted = [_overlay_relative(deployment, p) for p in paths] or list(journal.conflicts)
-    unknown = [p for p in wanted if p not in journal.conflicts]
-    if unknown:
-        raise OverlayMergeError(
-            f"{unknown[0]}: not a conflict of the bump in progress "
-            f"(left: {', '.join(journal.conflicts) or 'none'})",
-            "name a path as `overlay-merge status` lists it",
-        )
+    journal = require_bump(repo.git_dir, "resolve")
+    wanted = _wanted(deployment, journal, paths)
     present = [
         p
         for p in wanted
@@ -87,10 +73,22 @@ def resolve(deployment: Deployment, paths: Sequence[str] = ()) -> ResolveResult:
     write_bytes_atomic(layout.base_file_path, data)
     for path in wanted:
         repo.clear_conflict(f"{layout.overlay}/{path}")
-    journal.conflicts = [p for p in journal.conflicts if p not in wanted]
-    journal.phase = MERGED if journal.conflicts else DONE
+    journal.mark_resolved(wanted)
     journal.save()
     return ResolveResult(journal.target, tuple(present), tuple(dropped), tuple(journal.conflicts))
+
+
+def _wanted(deployment: Deployment, journal: Journal, paths: Sequence[str]) -> list[str]:
+    """The conflicts *paths* name (overlay-relative), every one left without paths."""
+    wanted = [_overlay_relative(deployment, p) for p in paths] or list(journal.conflicts)
+    unknown = [p for p in wanted if p not in journal.conflicts]
+    if unknown:
+        raise OverlayMergeError(
+            f"{unknown[0]}: not a conflict of the bump in progress "
+            f"(left: {', '.join(journal.conflicts) or 'none'})",
+            "name a path as `overlay-merge status` lists it",
+        )
+    return wanted
 
 
 def _marked(

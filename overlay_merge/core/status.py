@@ -6,21 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.git.deployment import open_deployment
-from overlay_merge.core.journal import APPLYING, DONE, Journal, load_journal
+from overlay_merge.core.git.deployment import DeploymentRepo, open_deployment
+from overlay_merge.core.journal import BumpProgress, Journal, Phase, unfinished_journal
+from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import OwnLines, has_conflict_markers
+from overlay_merge.core.model import FileKind, StatusState
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.ownlines import own_lines
-
-UP_TO_DATE = "up-to-date"
-STALE = "stale"
-CONFLICT_PENDING = "conflict-pending"
-UNRECORDED = "unrecorded"
-ORPHANED = "orphaned"
-STATES = (UP_TO_DATE, STALE, CONFLICT_PENDING, UNRECORDED, ORPHANED)
-
-PATCH = "patch"
-ADDITION = "addition"
 
 
 @dataclass(frozen=True)
@@ -28,9 +20,9 @@ class FileStatus:
     """One overlay file (or base entry) and where it stands."""
 
     path: str
-    kind: str
+    kind: FileKind
     base: str | None
-    state: str
+    state: StatusState
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ class StatusResult:
     files: tuple[FileStatus, ...]
     tracking: tuple[str, str] | None = None
     ahead: int = 0
-    bump: str | None = None  # "interrupted" or "conflicts" while a bump is unfinished
+    bump: BumpProgress | None = None  # while a bump is unfinished
 
 
 def compute_status(deployment: Deployment, *, pinned: bool = False) -> StatusResult:
@@ -78,7 +70,7 @@ class OverlaySurvey:
 
     bases: Mapping[str, str]
     overlay: tuple[OverlayFile, ...]
-    bump: str | None
+    bump: BumpProgress | None
     pending: frozenset[str]
     unmerged: frozenset[str]
     journal: Journal | None = None
@@ -96,8 +88,13 @@ def survey_overlay(deployment: Deployment) -> OverlaySurvey:
     # Excluded paths are left alone: their entries are neither checked nor orphaned.
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = tuple(scan_overlay(layout))
-    bump, unmerged, left, journal = _bump_in_progress(deployment)
+    repo = open_deployment(layout.root)
+    unmerged = _unmerged_overlay_paths(layout, repo)
+    journal = unfinished_journal(repo.git_dir)
+    # An interrupted bump lists no file to resolve: only `abort` goes on from there.
+    left = set(journal.conflicts) if journal and journal.phase == Phase.MERGED else set()
     deployment.require_bases(bases)
+    bump = None if journal is None else journal.progress
     return OverlaySurvey(
         bases, overlay, bump, frozenset(unmerged | left), frozenset(unmerged), journal
     )
@@ -137,36 +134,25 @@ def classify(deployment: Deployment, survey: OverlaySurvey, target: str) -> tupl
         base = survey.bases.get(path)
         at_target = upstream.entry(target, path)
         if base is None:
-            kind = PATCH if at_target is not None else ADDITION
-            files.append(FileStatus(path, kind, None, UNRECORDED))
+            kind = FileKind.PATCH if at_target is not None else FileKind.ADDITION
+            files.append(FileStatus(path, kind, None, StatusState.UNRECORDED))
             continue
         at_base = upstream.entry(base, path)
-        kind = PATCH if at_base is not None else ADDITION
-        state: str
+        kind = FileKind.PATCH if at_base is not None else FileKind.ADDITION
+        state: StatusState
         if path not in present:
-            state = ORPHANED
+            state = StatusState.ORPHANED
         elif path in survey.pending or holds_conflict_markers(deployment, survey, path, target):
-            state = CONFLICT_PENDING
+            state = StatusState.CONFLICT_PENDING
         elif at_base != at_target:
-            state = STALE
+            state = StatusState.STALE
         else:
-            state = UP_TO_DATE
+            state = StatusState.UP_TO_DATE
         files.append(FileStatus(path, kind, base, state))
     return tuple(files)
 
 
-def _bump_in_progress(
-    deployment: Deployment,
-) -> tuple[str | None, set[str], set[str], Journal | None]:
-    """An unfinished bump; the overlay files unmerged in the index; those its journal lists;
-    its journal."""
-    layout = deployment.layout
-    repo = open_deployment(layout.root)
+def _unmerged_overlay_paths(layout: Layout, repo: DeploymentRepo) -> set[str]:
+    """The overlay files the deployment's index registers as unmerged (overlay-relative)."""
     prefix = layout.overlay + "/"
-    unmerged = {p[len(prefix) :] for p in repo.unmerged_paths() if p.startswith(prefix)}
-    journal = load_journal(repo.git_dir)
-    if journal is None or journal.phase == DONE:
-        return None, unmerged, set(), None
-    if journal.phase == APPLYING:
-        return "interrupted", unmerged, set(), journal
-    return "conflicts", unmerged, set(journal.conflicts), journal
+    return {p[len(prefix) :] for p in repo.unmerged_paths() if p.startswith(prefix)}

@@ -33,19 +33,11 @@ from overlay_merge.core.hunks import (
     THEIRS,
     Hunk,
     MarkedFile,
-    Take,
     cosmetic_change,
     parse,
     with_bases,
 )
-from overlay_merge.core.journal import (
-    DONE,
-    MERGED,
-    HunkChoice,
-    Journal,
-    load_journal,
-    unfinished,
-)
+from overlay_merge.core.journal import HunkChoice, Journal, Phase, require_bump
 from overlay_merge.core.lock import writes
 from overlay_merge.core.markers import (
     BASE_LABEL,
@@ -55,31 +47,29 @@ from overlay_merge.core.markers import (
     OwnLines,
     narrow_markers,
 )
+from overlay_merge.core.model import BaseSource, HunkTake, Side, pair_of, side_of
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.ownlines import own_lines
-from overlay_merge.core.resolve import resolve
+from overlay_merge.core.resolve import resolve_files
 
-# Where a hunk's base text comes from.
-BASE_IN_MARKERS = "markers"  # the file's own ||||||| section (zdiff3, diff3)
-BASE_RECOMPUTED = "recomputed"  # two-way markers: the same merge run with base sections
-BASE_REGION = "region"  # as above, the base of a larger stretch (git split or joined hunks)
+_WHY = "take sides in"  # no bump in progress, so nothing to ...
 
 
 @dataclass(frozen=True)
-class Sides:
-    """The three versions the bump merged for one file: (bytes, git mode), None if absent."""
+class ConflictSides:
+    """The three versions the bump merged for one conflicted file (None: absent)."""
 
-    base: tuple[bytes, int] | None
-    ours: tuple[bytes, int]
-    theirs: tuple[bytes, int] | None
+    base: Side | None
+    ours: Side
+    theirs: Side | None
     base_commit: str | None
 
     def tails(self) -> dict[str, bytes]:
         """Each side's unterminated last line, if its file has one (see ``Hunk.taken``)."""
         found = {}
         for name, side in ((OURS, self.ours), (THEIRS, self.theirs)):
-            if side is not None and side[0] and not side[0].endswith(b"\n"):
-                found[name] = side[0].rsplit(b"\n", 1)[-1]
+            if side is not None and side.data and not side.data.endswith(b"\n"):
+                found[name] = side.data.rsplit(b"\n", 1)[-1]
         return found
 
 
@@ -94,7 +84,7 @@ class HunkView:
 
     number: int
     hunk: Hunk
-    base_source: str | None
+    base_source: BaseSource | None
     ours_change: str | None
     theirs_change: str | None
 
@@ -119,7 +109,7 @@ class TakeResult:
     """What one choice did to one file."""
 
     path: str
-    take: str
+    take: HunkTake
     taken: tuple[int, ...]  # hunk numbers, as numbered before the choice
     left: tuple[HunkView, ...]  # the hunks left, numbered anew
     recorded: str | None  # the base recorded (the file is resolved), or None
@@ -137,7 +127,7 @@ class UndoResult:
     """The choice undone: the file is back as it was before it."""
 
     path: str
-    take: str
+    take: HunkTake
     hunks: tuple[int, ...]
     unrecorded: bool  # the choice had resolved the file; it is in conflict again
 
@@ -147,17 +137,8 @@ def _journal(deployment: Deployment, *, done_ok: bool = False) -> Journal:
 
     *done_ok*: a bump whose conflicts are all resolved will do (undo).
     """
-    journal = load_journal(open_deployment(deployment.layout.root).git_dir)
-    if journal is not None and journal.phase == DONE and done_ok:
-        return journal
-    if journal is None or journal.phase == DONE:
-        raise OverlayMergeError(
-            "no bump in progress, so no conflict to take sides in",
-            "`overlay-merge status` shows where the overlay stands",
-        )
-    if journal.phase != MERGED:
-        raise unfinished(journal)
-    return journal
+    phases = (Phase.MERGED, Phase.DONE) if done_ok else (Phase.MERGED,)
+    return require_bump(open_deployment(deployment.layout.root).git_dir, _WHY, phases)
 
 
 def conflict_paths(deployment: Deployment, *, done_ok: bool = False) -> list[str]:
@@ -210,7 +191,7 @@ def _read(full: Path) -> bytes | None:
     return full.read_bytes() if stat.S_ISREG(mode) else None
 
 
-def file_sides(deployment: Deployment, journal: Journal, path: str) -> Sides:
+def file_sides(deployment: Deployment, journal: Journal, path: str) -> ConflictSides:
     """Base, overlay and upstream versions the bump merged for conflict *path*.
 
     The overlay's is the journal's backup of the file before the bump (under
@@ -223,22 +204,22 @@ def file_sides(deployment: Deployment, journal: Journal, path: str) -> Sides:
     backup = journal.files.get(f"{layout.overlay}/{old}")
     if backup is None or backup.backup is None:
         raise OverlayMergeError(f"{layout.overlay}/{old}: the bump's journal has no backup of it")
-    ours = (journal.read_backup(backup.backup), backup.mode)
+    ours = Side(journal.read_backup(backup.backup), backup.mode)
     base_commit = deployment.bases().get(path)
-    base = deployment.upstream.read(base_commit, old) if base_commit else None
-    theirs = deployment.upstream.read(journal.target, path)
-    return Sides(base, ours, theirs, base_commit)
+    base = side_of(deployment.upstream.read(base_commit, old)) if base_commit else None
+    theirs = side_of(deployment.upstream.read(journal.target, path))
+    return ConflictSides(base, ours, theirs, base_commit)
 
 
-def _reference(sides: Sides) -> MarkedFile | None:
+def _reference(sides: ConflictSides) -> MarkedFile | None:
     """The merge of *sides* with base sections (zdiff3), for files merged with two-way markers."""
     if sides.base is None or sides.theirs is None:
         return None
     labels = (BASE_LABEL, OURS_LABEL, THEIRS_LABEL)
     content, clean = merge_file(
-        sides.base[0],
-        sides.ours[0],
-        sides.theirs[0],
+        sides.base.data,
+        sides.ours.data,
+        sides.theirs.data,
         labels=labels,
         style="zdiff3",
         marker_size=WIDE_MARKER_SIZE,
@@ -246,11 +227,11 @@ def _reference(sides: Sides) -> MarkedFile | None:
     if content is None or clean:
         return None
     encoded = (BASE_LABEL.encode(), OURS_LABEL.encode(), THEIRS_LABEL.encode())
-    own = OwnLines.of(sides.base[0], sides.ours[0], sides.theirs[0])
-    return parse(narrow_markers(content, encoded)[0], own)
+    own = OwnLines.of(sides.base.data, sides.ours.data, sides.theirs.data)
+    return parse(narrow_markers(content, encoded).content, own)
 
 
-def hunk_views(marked: MarkedFile, sides: Sides | None) -> tuple[HunkView, ...]:
+def hunk_views(marked: MarkedFile, sides: ConflictSides | None) -> tuple[HunkView, ...]:
     """Every hunk of *marked* with its base and the cosmetic marks of its sides."""
     hunks = marked.hunks
     pairs: list[tuple[Hunk, bool]] = [(h, True) for h in hunks]
@@ -262,11 +243,11 @@ def hunk_views(marked: MarkedFile, sides: Sides | None) -> tuple[HunkView, ...]:
     views = []
     for number, ((hunk, exact), original) in enumerate(zip(pairs, hunks, strict=True), start=1):
         if original.base is not None:
-            source: str | None = BASE_IN_MARKERS
+            source: BaseSource | None = BaseSource.IN_MARKERS
         elif hunk.base is None:
             source = None
         else:
-            source = BASE_RECOMPUTED if exact else BASE_REGION
+            source = BaseSource.RECOMPUTED if exact else BaseSource.REGION
         # Only an exact base can vouch that a side changed nothing of substance.
         judged = hunk.base is not None and exact
         ours = cosmetic_change(hunk.ours, hunk.base or ()) if judged else None
@@ -300,7 +281,7 @@ def _conflict(
         note = "binary or settled: no conflict hunk in it" if b"\0" in data else "no hunk left"
         return ConflictFile(path, data, marked, (), note)
     try:
-        sides: Sides | None = file_sides(deployment, journal, path)
+        sides: ConflictSides | None = file_sides(deployment, journal, path)
     except OverlayMergeError:
         sides = None  # no base to show; taking sides still works
     return ConflictFile(path, data, marked, hunk_views(marked, sides), "")
@@ -317,7 +298,7 @@ def take_hunks(
     deployment: Deployment,
     path: str,
     numbers: Sequence[int] | None,
-    take: Take,
+    take: HunkTake,
     *,
     record: bool = True,
 ) -> TakeResult:
@@ -329,40 +310,18 @@ def take_hunks(
     journal = _journal(deployment)
     path = _overlay_relative(deployment, path)
     full = _covered(deployment, journal, path)
-    data = _read(full)
-    if data is None:
-        raise OverlayMergeError(f"{deployment.layout.overlay}/{path}: not a regular file here")
-    marked = parse(data, _own(deployment, journal, path))
-    if marked.problem is not None:
-        # Where a hunk ends is no longer known: taking a side could splice wrongly.
-        raise OverlayMergeError(
-            f"{deployment.layout.overlay}/{path}:{marked.problem.line}: {marked.problem.what}; "
-            "fix by hand, then `overlay-merge resolve`"
-        )
-    count = len(marked.hunks)
-    wanted = tuple(range(1, count + 1)) if numbers is None else tuple(sorted(set(numbers)))
-    if not count:
-        raise OverlayMergeError(
-            f"{deployment.layout.overlay}/{path}: no conflict hunk in it",
-            f"`overlay-merge resolve {quote(path)}` records it once it is as you want it",
-        )
-    wrong = [n for n in wanted if not 1 <= n <= count]
-    if wrong:
-        has = f"{count} (1-{count}, top to bottom)" if count > 1 else "1 (hunk 1)"
-        raise OverlayMergeError(
-            f"{deployment.layout.overlay}/{path}: no hunk {wrong[0]}; it has {has}",
-            f"`overlay-merge resolve {quote(path)} --list` shows them",
-        )
+    marked = _takeable(deployment, journal, path, full)
+    wanted = _wanted_hunks(deployment, path, numbers, len(marked.hunks))
     try:
-        sides: Sides | None = file_sides(deployment, journal, path)
+        sides: ConflictSides | None = file_sides(deployment, journal, path)
     except OverlayMergeError:
         sides = None
+    take = HunkTake(take)
     result = marked.take(wanted, take, sides.tails() if sides else None)
     # Journal first: the bytes before the choice, then write.
-    bases = deployment.bases()
-    journal.choices.append(
-        HunkChoice(path, list(wanted), take, journal.backup(data), bases.get(path))
-    )
+    base = deployment.bases().get(path)
+    before = journal.backup(marked.render())  # render() gives the parsed bytes back
+    journal.hunk_choices.append(HunkChoice(path, list(wanted), take, before, base))
     rendered = result.render()
     journal.note_left(f"{deployment.layout.overlay}/{path}", rendered, _mode(full))
     journal.save()
@@ -370,13 +329,50 @@ def take_hunks(
     recorded, why, refused = None, "", False
     if not result.hunks and record:
         try:
-            recorded = resolve(deployment, [path]).target
+            recorded = resolve_files(deployment, [path]).target
         except OverlayMergeError as exc:
             # Marker lines that form no whole hunk: the file stays in conflict.
             why, refused = exc.message, True
     elif not result.hunks:
         why = "left for you: `overlay-merge resolve` (or `git add`) records it"
     return TakeResult(path, take, wanted, hunk_views(result, sides), recorded, why, refused)
+
+
+def _takeable(deployment: Deployment, journal: Journal, path: str, full: Path) -> MarkedFile:
+    """Conflict *path* (at *full*) parsed, refusing a file whose hunks cannot be taken."""
+    shown = f"{deployment.layout.overlay}/{path}"
+    data = _read(full)
+    if data is None:
+        raise OverlayMergeError(f"{shown}: not a regular file here")
+    marked = parse(data, _own(deployment, journal, path))
+    if marked.problem is not None:
+        # Where a hunk ends is no longer known: taking a side could splice wrongly.
+        raise OverlayMergeError(
+            f"{shown}:{marked.problem.line}: {marked.problem.what}; "
+            "fix by hand, then `overlay-merge resolve`"
+        )
+    return marked
+
+
+def _wanted_hunks(
+    deployment: Deployment, path: str, numbers: Sequence[int] | None, count: int
+) -> tuple[int, ...]:
+    """Hunks *numbers* of a file holding *count* (None: all), refusing a number it lacks."""
+    shown = f"{deployment.layout.overlay}/{path}"
+    wanted = tuple(range(1, count + 1)) if numbers is None else tuple(sorted(set(numbers)))
+    if not count:
+        raise OverlayMergeError(
+            f"{shown}: no conflict hunk in it",
+            f"`overlay-merge resolve {quote(path)}` records it once it is as you want it",
+        )
+    wrong = [n for n in wanted if not 1 <= n <= count]
+    if wrong:
+        has = f"{count} (1-{count}, top to bottom)" if count > 1 else "1 (hunk 1)"
+        raise OverlayMergeError(
+            f"{shown}: no hunk {wrong[0]}; it has {has}",
+            f"`overlay-merge resolve {quote(path)} --list` shows them",
+        )
+    return wanted
 
 
 @writes("resolve --undo")
@@ -387,9 +383,9 @@ def undo_last(deployment: Deployment) -> UndoResult:
     and its index stages (base, overlay, upstream) come back.
     """
     journal = _journal(deployment, done_ok=True)
-    if not journal.choices:
+    if not journal.hunk_choices:
         raise OverlayMergeError("no hunk choice to undo in the bump in progress")
-    choice = journal.choices[-1]
+    choice = journal.hunk_choices[-1]
     layout = deployment.layout
     rel = f"{layout.overlay}/{choice.path}"
     if rel not in journal.files:
@@ -409,13 +405,13 @@ def undo_last(deployment: Deployment) -> UndoResult:
     if unrecorded:
         write_base_file(layout.base_file_path, bases)
         sides = file_sides(deployment, journal, choice.path)  # reads the base just put back
-        ours = (sides.ours[0], sides.ours[1]) if sides.ours[1] != MODE_LINK else None
-        open_deployment(layout.root).register_conflict(rel, sides.base, ours, sides.theirs)
-        journal.conflicts.append(choice.path)
-        journal.phase = MERGED
+        ours = pair_of(sides.ours) if sides.ours.mode != MODE_LINK else None
+        repo = open_deployment(layout.root)
+        repo.register_conflict(rel, pair_of(sides.base), ours, pair_of(sides.theirs))
+        journal.mark_unresolved(choice.path)
     if full.is_symlink():
         full.unlink()
     write_bytes_atomic(full, restored)
-    journal.choices.pop()
+    journal.hunk_choices.pop()
     journal.save()
     return UndoResult(choice.path, choice.take, tuple(choice.hunks), unrecorded)

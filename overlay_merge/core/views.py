@@ -21,35 +21,21 @@ from overlay_merge.core.git.diff import TextDiff, diff_bytes
 from overlay_merge.core.git.model import MODE_LINK
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
-from overlay_merge.core.plan import (
-    BINARY,
-    CONVERGED,
-    DELETED_UPSTREAM,
-    DROP,
-    KEEP_OVERLAY,
-    TAKE_UPSTREAM,
-    UNCHANGED,
-    BumpPlan,
-    FilePlan,
-)
-
-PATCH = "patch"
-UPSTREAM = "upstream"
-MERGED = "merged"
-VIEWS = (PATCH, UPSTREAM, MERGED)
+from overlay_merge.core.model import BumpState, Decision, View, short_sha
+from overlay_merge.core.plan import BumpPlan, FilePlan
 
 VIEW_TITLES = {
-    PATCH: "what each overlay file carries against its base (base -> overlay)",
-    UPSTREAM: "what upstream changed since each file's base (base -> target)",
-    MERGED: "the merge preview (overlay -> merged)",
+    View.OVERLAY_CHANGES: "what each overlay file carries against its base (base -> overlay)",
+    View.UPSTREAM_CHANGES: "what upstream changed since each file's base (base -> target)",
+    View.MERGE_PREVIEW: "the merge preview (overlay -> merged)",
 }
 
 # Why a merge leaves the content as it is, per state (the merged view's note).
 _UNTOUCHED = {
-    UNCHANGED: "upstream did not change this file: content untouched, base moves",
-    CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
-    DELETED_UPSTREAM: "deleted upstream: kept as it is until you decide (keep or drop)",
-    BINARY: "binary: no markers written; pick a side (keep the overlay or take upstream)",
+    BumpState.UNCHANGED: "upstream did not change this file: content untouched, base moves",
+    BumpState.CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
+    BumpState.DELETED_UPSTREAM: "deleted upstream: kept as it is until you decide (keep or drop)",
+    BumpState.BINARY: "binary: no markers written; pick a side (keep the overlay or take upstream)",
 }
 
 
@@ -58,7 +44,7 @@ class FileView:
     """Two sides of one overlay file in one view; ``None`` means the side is absent."""
 
     path: str  # the overlay path (the plan's key)
-    view: str
+    view: View
     old_path: str
     new_path: str
     old: bytes | None
@@ -86,10 +72,6 @@ class FileView:
         )
 
 
-def _short(sha: str) -> str:
-    return sha[:7]
-
-
 def _mode_note(old: int | None, new: int | None) -> str:
     if old is None or new is None or old == new:
         return ""
@@ -102,27 +84,27 @@ def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 
-def file_view(plan: BumpPlan, item: FilePlan, view: str) -> FileView:
+def file_view(plan: BumpPlan, item: FilePlan, view: View) -> FileView:
     """The *view* (``patch``, ``upstream`` or ``merged``) of one file of *plan*."""
-    if view == PATCH:
-        return _patch_view(item)
-    if view == UPSTREAM:
-        return _upstream_view(plan, item)
-    if view == MERGED:
-        return _merged_view(item)
+    if view == View.OVERLAY_CHANGES:
+        return _overlay_changes_view(item)
+    if view == View.UPSTREAM_CHANGES:
+        return _upstream_changes_view(plan, item)
+    if view == View.MERGE_PREVIEW:
+        return _merge_preview(item)
     raise ValueError(f"unknown view {view!r}")
 
 
-def _patch_view(item: FilePlan) -> FileView:
+def _overlay_changes_view(item: FilePlan) -> FileView:
     base = item.base
     return FileView(
         item.path,
-        PATCH,
+        View.OVERLAY_CHANGES,
         item.path,
         item.path,
         None if base is None else base.data,
         item.ours.data,
-        f"base {_short(item.base_commit)}",
+        f"base {short_sha(item.base_commit)}",
         "overlay",
         _join(
             "an addition: upstream had no file here at the base" if base is None else "",
@@ -131,57 +113,58 @@ def _patch_view(item: FilePlan) -> FileView:
     )
 
 
-def _upstream_view(plan: BumpPlan, item: FilePlan) -> FileView:
+def _upstream_changes_view(plan: BumpPlan, item: FilePlan) -> FileView:
     base, theirs = item.base, item.theirs
     notes = {
-        DELETED_UPSTREAM: "upstream deleted this file",
-        "renamed-upstream": f"upstream renamed it to {item.renamed_to}",
-        "added-upstream": "upstream now has a file at this path (the overlay added it)",
+        BumpState.DELETED_UPSTREAM: "upstream deleted this file",
+        BumpState.RENAMED_UPSTREAM: f"upstream renamed it to {item.renamed_to}",
+        BumpState.ADDED_UPSTREAM: "upstream now has a file at this path (the overlay added it)",
     }
     note = notes.get(item.state, "")
     if base is None and theirs is None:
         note = "an addition: upstream has no file at this path"
     return FileView(
         item.path,
-        UPSTREAM,
+        View.UPSTREAM_CHANGES,
         item.path,
         item.renamed_to or item.path,
         None if base is None else base.data,
         None if theirs is None else theirs.data,
-        f"base {_short(item.base_commit)}",
-        f"upstream {_short(plan.target)}",
+        f"base {short_sha(item.base_commit)}",
+        f"upstream {short_sha(plan.target)}",
         _join(note, _mode_note(*(None if s is None else s.mode for s in (base, theirs)))),
     )
 
 
 def _merged_note(item: FilePlan) -> str:
     """Why the merged side is what it is: the decision, else the state."""
-    if item.decision == DROP:
+    if item.decision == Decision.DROP:
         return "dropped: the overlay file is deleted, and its base entry"
-    if item.decision == KEEP_OVERLAY:
+    if item.decision == Decision.KEEP_OVERLAY:
         return "kept: the overlay file and its base stay as they are"
     moved = f"moves to {item.renamed_to}" if item.renamed_to else ""
-    if item.decision == TAKE_UPSTREAM:
+    if item.decision == Decision.TAKE_UPSTREAM:
         return _join("upstream's version replaces the overlay copy", moved)
     if item.content is None:
         return _UNTOUCHED.get(item.state, "")
-    hunks = f"{item.conflicts} conflicting hunk{'s' if item.conflicts > 1 else ''}"
-    return _join(hunks if item.conflicts else "", moved)
+    count = item.conflict_hunks
+    hunks = f"{count} conflicting hunk{'s' if count > 1 else ''}"
+    return _join(hunks if count else "", moved)
 
 
-def _merged_view(item: FilePlan) -> FileView:
+def _merge_preview(item: FilePlan) -> FileView:
     ours = item.ours
-    moves = item.decision not in (DROP, KEEP_OVERLAY)
-    if item.decision == DROP:
+    moves = item.decision not in (Decision.DROP, Decision.KEEP_OVERLAY)
+    if item.decision == Decision.DROP:
         new = None
-    elif item.decision == KEEP_OVERLAY or item.content is None:
+    elif item.decision == Decision.KEEP_OVERLAY or item.content is None:
         new = ours.data
     else:
         new = item.content
     mode = item.mode if moves and item.mode is not None else ours.mode
     return FileView(
         item.path,
-        MERGED,
+        View.MERGE_PREVIEW,
         item.path,
         item.target_path if moves else item.path,
         ours.data,

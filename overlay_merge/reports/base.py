@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from overlay_merge.core.model import short_sha
+
 EXIT_OK = 0
 EXIT_FOUND = 1  # drift or conflicts found
 EXIT_USAGE = 2  # click's
@@ -21,8 +23,8 @@ EXIT_CANNOT = 3  # cannot proceed: bad input, missing objects, dirty tree
 
 
 def short(sha: str | None) -> str:
-    """A 7-character abbreviation, or ``-`` for no commit."""
-    return sha[:7] if sha else "-"
+    """The abbreviated commit (:func:`short_sha`), or ``-`` for no commit."""
+    return short_sha(sha) if sha else "-"
 
 
 def plural(n: int, word: str) -> str:

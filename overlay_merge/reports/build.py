@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overlay_merge.core.build import BuildResult
-from overlay_merge.core.status import STALE, UNRECORDED
+from overlay_merge.core.model import StatusState
 from overlay_merge.reports.base import Report, plural, short
 
 
@@ -92,9 +92,9 @@ class BuildReport(Report):
         r = self.result
         states = {f.state for f in r.drift}
         hints = []
-        if STALE in states:
+        if StatusState.STALE in states:
             hints.append(f"`overlay-merge bump {short(r.pin)}` merges upstream's changes into them")
-        if UNRECORDED in states:
+        if StatusState.UNRECORDED in states:
             hints.append("`overlay-merge init` records the unrecorded ones")
         if not r.built:
             hints.append("`overlay-merge build --allow-drift` builds anyway")

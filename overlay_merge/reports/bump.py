@@ -7,21 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from overlay_merge.core.plan import (
-    ADDED_UPSTREAM,
-    BINARY,
-    BUMP_STATES,
-    CONFLICT,
-    CONVERGED,
-    DELETED_UPSTREAM,
-    DROP,
-    KEEP_OVERLAY,
-    RENAMED_UPSTREAM,
-    TAKE_MERGE,
-    TAKE_UPSTREAM,
-    BumpPlan,
-    FilePlan,
-)
+from overlay_merge.core.model import BumpChoice, BumpState, Decision
+from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.reports.base import Report, plural, short
 
 if TYPE_CHECKING:
@@ -32,10 +19,10 @@ if TYPE_CHECKING:
 MAX_COMMITS_SHOWN = 20
 
 _NOTES = {
-    CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
-    DELETED_UPSTREAM: "gone upstream: keep it as an addition or delete it",
-    ADDED_UPSTREAM: "upstream added a file at this path",
-    BINARY: "binary: no markers; pick a side",
+    BumpState.CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
+    BumpState.DELETED_UPSTREAM: "gone upstream: keep it as an addition or delete it",
+    BumpState.ADDED_UPSTREAM: "upstream added a file at this path",
+    BumpState.BINARY: "binary: no markers; pick a side",
 }
 
 
@@ -43,10 +30,10 @@ def _detail(f: FilePlan) -> str:
     parts = []
     if f.renamed_to:
         parts.append(f"-> {f.renamed_to}")
-    if f.decision != TAKE_MERGE:
+    if f.decision != Decision.TAKE_MERGE:
         return "  ".join(parts)  # the maintainer decided: the state's advice is moot
-    if f.conflicts and f.state not in (BINARY,):
-        parts.append(plural(f.conflicts, "conflict"))
+    if f.conflict_hunks and f.state not in (BumpState.BINARY,):
+        parts.append(plural(f.conflict_hunks, "conflict"))
     if f.state in _NOTES:
         parts.append(f"({_NOTES[f.state]})")
     return "  ".join(parts)
@@ -75,7 +62,7 @@ class PlanReport(Report):
                 "kind": f.kind,
                 "base": f.base_commit,
                 "state": f.state,
-                "conflicts": f.conflicts,
+                "conflicts": f.conflict_hunks,
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
@@ -87,7 +74,7 @@ class PlanReport(Report):
             "rev": p.target_rev,
             "style": p.style,
             "commits": [{"sha": sha, "subject": subject} for sha, subject in p.commits],
-            "counts": {s: self.counts.get(s, 0) for s in BUMP_STATES},
+            "counts": {s: self.counts.get(s, 0) for s in BumpState},
             "files": files,
             "orphaned": list(p.orphaned),
         }
@@ -110,7 +97,7 @@ class PlanReport(Report):
         if not p.files:
             lines.append("the overlay is empty: nothing to merge")
             return lines
-        width = max(len(s) for s in BUMP_STATES)
+        width = max(len(s) for s in BumpState)
         lines.append("")
         for f in p.files:
             detail = _detail(f)
@@ -119,9 +106,9 @@ class PlanReport(Report):
         counts = self.counts
         lines.append(
             f"{plural(len(p.files), 'file')}: "
-            + ", ".join(f"{counts[s]} {s}" for s in BUMP_STATES if counts.get(s))
+            + ", ".join(f"{counts[s]} {s}" for s in BumpState if counts.get(s))
         )
-        if all(f.state == "unchanged" for f in p.files):
+        if all(f.state == BumpState.UNCHANGED for f in p.files):
             lines.append("the overlay is up to date with the target: no file needs a merge")
         lines.append(
             "choose: `--choice merge` (write the merges, stop for conflicts), "
@@ -149,7 +136,7 @@ class ApplyReport(Report):
         (hunk by hunk, in an editor then ``resolve``): listed as resolved, not
         as conflicts, and not counted as files to resolve.
         """
-        if self.result.choice != "merge":
+        if self.result.choice != BumpChoice.MERGE:
             return self
         still = tuple(p for p in self.result.conflicts if p in left)
         done = tuple(p for p in (*self.resolved, *self.result.conflicts) if p not in left)
@@ -171,12 +158,12 @@ class ApplyReport(Report):
     def text_lines(self, *, next_step: bool = True) -> list[str]:
         """The report; without *next_step*, no last line saying what to do next."""
         p, r = self.plan, self.result
-        if r.choice == "update":
+        if r.choice == BumpChoice.UPDATE:
             lines = [
                 f"updated {p.upstream} {short(p.pin)} -> {short(p.target)}; overlay and "
                 "bases left as they were"
             ]
-            stale = [f for f in p.files if f.state != "unchanged"]
+            stale = [f for f in p.files if f.state != BumpState.UNCHANGED]
             if stale:
                 lines.append(
                     f"{plural(len(stale), 'overlay file')} now drift from upstream "
@@ -185,7 +172,7 @@ class ApplyReport(Report):
         else:
             lines = [f"merged {p.upstream} {short(p.pin)} -> {short(p.target)}"]
             for f in p.files:
-                if f.state == "unchanged" and f.decision == TAKE_MERGE:
+                if f.state == BumpState.UNCHANGED and f.decision == Decision.TAKE_MERGE:
                     continue
                 if f.target_path in self.resolved:
                     lines.append(f"  {'resolved':<9} {f.path}")
@@ -210,20 +197,24 @@ class ApplyReport(Report):
         return lines
 
 
-_DECIDED = {KEEP_OVERLAY: "kept", TAKE_UPSTREAM: "upstream", DROP: "dropped"}
+_DECIDED = {
+    Decision.KEEP_OVERLAY: "kept",
+    Decision.TAKE_UPSTREAM: "upstream",
+    Decision.DROP: "dropped",
+}
 
 
 def _verb(f: FilePlan) -> str:
     """What the merge did to *f*, in a word: the maintainer's decision, else its state's."""
     if f.decision in _DECIDED:
         return _DECIDED[f.decision]
-    if f.state == RENAMED_UPSTREAM:
-        return "conflict" if f.conflicts else "moved"
-    if f.state in (CONFLICT, ADDED_UPSTREAM):
+    if f.state == BumpState.RENAMED_UPSTREAM:
+        return "conflict" if f.conflict_hunks else "moved"
+    if f.state in (BumpState.CONFLICT, BumpState.ADDED_UPSTREAM):
         return "conflict"
-    if f.state in (BINARY, DELETED_UPSTREAM):
+    if f.state in (BumpState.BINARY, BumpState.DELETED_UPSTREAM):
         return "decide"
-    return "converged" if f.state == CONVERGED else "merged"
+    return "converged" if f.state == BumpState.CONVERGED else "merged"
 
 
 @dataclass(frozen=True)
@@ -233,7 +224,7 @@ class CancelReport(Report):
     plan: BumpPlan
 
     def as_json(self) -> dict[str, Any]:
-        return {**PlanReport(self.plan).as_json(), "choice": "cancel"}
+        return {**PlanReport(self.plan).as_json(), "choice": BumpChoice.CANCEL}
 
     def text_lines(self) -> list[str]:
         return ["cancelled: nothing changed"]

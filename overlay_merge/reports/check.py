@@ -17,23 +17,8 @@ from typing import Any, ClassVar
 
 from overlay_merge.core.check import CheckResult, FileCheck
 from overlay_merge.core.errors import quote
-from overlay_merge.core.plan import (
-    ADDED_UPSTREAM,
-    BINARY,
-    BUMP_STATES,
-    CLEAN,
-    CONFLICT,
-    CONVERGED,
-    DELETED_UPSTREAM,
-    RENAMED_UPSTREAM,
-)
-from overlay_merge.core.status import (
-    CONFLICT_PENDING,
-    STALE,
-    STATES,
-    UNRECORDED,
-    UP_TO_DATE,
-)
+from overlay_merge.core.journal import BumpProgress
+from overlay_merge.core.model import BumpState, StatusState
 from overlay_merge.reports.base import Report, plural, short
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
@@ -60,35 +45,35 @@ def _bump_command(result: CheckResult) -> str:
 
 def _stale_message(f: FileCheck) -> str:
     changed = f"upstream changed it since its base {short(f.base)}"
-    hunks = plural(f.conflicts, "conflicting hunk")
+    hunks = plural(f.conflict_hunks, "conflicting hunk")
     if f.first_conflict_line:
         hunks += f" (line {f.first_conflict_line} of the merge)"
     messages = {
-        CLEAN: f"{changed}; merges cleanly",
-        CONFLICT: f"{changed}; {hunks}",
-        CONVERGED: "upstream now carries the overlay's change: the copy can be dropped",
-        DELETED_UPSTREAM: "deleted upstream: keep it as an addition or drop it",
-        ADDED_UPSTREAM: f"upstream added this path; {hunks}",
-        BINARY: f"binary, {changed} and so did the overlay: pick a side",
+        BumpState.CLEAN: f"{changed}; merges cleanly",
+        BumpState.CONFLICT: f"{changed}; {hunks}",
+        BumpState.CONVERGED: "upstream now carries the overlay's change: the copy can be dropped",
+        BumpState.DELETED_UPSTREAM: "deleted upstream: keep it as an addition or drop it",
+        BumpState.ADDED_UPSTREAM: f"upstream added this path; {hunks}",
+        BumpState.BINARY: f"binary, {changed} and so did the overlay: pick a side",
     }
-    if f.merge == RENAMED_UPSTREAM:
-        merged = hunks if f.conflicts else "merges cleanly"
+    if f.merge == BumpState.RENAMED_UPSTREAM:
+        merged = hunks if f.conflict_hunks else "merges cleanly"
         return f"moved upstream to {f.renamed_to}; {merged}"
-    return messages.get(f.merge or "", changed)
+    return messages.get(f.merge, changed) if f.merge else changed
 
 
 def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
     where = f"{result.overlay}/{f.path}"
     level = ERROR if f.conflicting else WARNING
-    if f.state == STALE:
+    if f.state == StatusState.STALE:
         title = f"overlay drift: {f.merge}"
         message = _stale_message(f)
         return Finding(
             level, title, message, _bump_command(result), where, f.first_conflict_line, f
         )
-    if f.state == CONFLICT_PENDING:
+    if f.state == StatusState.CONFLICT_PENDING:
         return _pending_finding(f, where)
-    if f.state == UNRECORDED:
+    if f.state == StatusState.UNRECORDED:
         message = f"no base in {result.base_file}: its drift cannot be tracked"
         fix = "`overlay-merge init`"
         return Finding(level, "overlay file without base", message, fix, where, None, f)
@@ -114,7 +99,7 @@ def _pending_finding(f: FileCheck, where: str) -> Finding:
 
 
 def _bump_finding(result: CheckResult) -> Finding | None:
-    if result.bump == "interrupted":
+    if result.bump == BumpProgress.INTERRUPTED:
         message = "a bump was interrupted while writing"
         return Finding(ERROR, "bump interrupted", message, "`overlay-merge abort`")
     if result.bump is not None:
@@ -150,7 +135,11 @@ class CheckReport(Report):
     def findings(self) -> list[Finding]:
         """The bump in progress, if any, then every file that is not up to date."""
         bump = _bump_finding(self.result)
-        files = [_file_finding(f, self.result) for f in self.result.files if f.state != UP_TO_DATE]
+        files = [
+            _file_finding(f, self.result)
+            for f in self.result.files
+            if f.state != StatusState.UP_TO_DATE
+        ]
         return ([bump] if bump else []) + files
 
     def renderers(self) -> dict[str, Callable[[], str]]:
@@ -171,12 +160,14 @@ class CheckReport(Report):
         """``12 files: 5 up-to-date, 7 stale (2 clean, 1 conflict)``."""
         files = self.result.files
         counts, merges = self.counts, self.merge_counts
-        parts = [f"{counts[s]} {s}" for s in STATES if counts.get(s)]
+        parts = [f"{counts[s]} {s}" for s in StatusState if counts.get(s)]
         if merges:
-            detail = ", ".join(f"{merges[s]} {s}" for s in BUMP_STATES if merges.get(s))
-            parts = [p + f" ({detail})" if p.endswith(f" {STALE}") else p for p in parts]
+            detail = ", ".join(f"{merges[s]} {s}" for s in BumpState if merges.get(s))
+            parts = [
+                p + f" ({detail})" if p.endswith(f" {StatusState.STALE}") else p for p in parts
+            ]
         text = f"{plural(len(files), 'file')}: " + ", ".join(parts) if files else "no files"
-        if self.result.bump == "interrupted":
+        if self.result.bump == BumpProgress.INTERRUPTED:
             text += "; a bump was interrupted"
         elif self.result.bump:
             text += "; a bump is in progress"
@@ -199,8 +190,8 @@ class CheckReport(Report):
             "pinned": r.pinned,
             "in_sync": r.in_sync,
             "bump_in_progress": r.bump,
-            "counts": {s: self.counts.get(s, 0) for s in STATES},
-            "merge_counts": {s: self.merge_counts.get(s, 0) for s in BUMP_STATES},
+            "counts": {s: self.counts.get(s, 0) for s in StatusState},
+            "merge_counts": {s: self.merge_counts.get(s, 0) for s in BumpState},
             "files": [_file_json(f) for f in r.files],
         }
 
@@ -209,8 +200,8 @@ class CheckReport(Report):
         r = self.result
         sha, how = self.where()
         lines = [f"check {r.upstream} at {sha} ({how}): overlay {r.overlay}"]
-        width = max(len(s) for s in STATES)
-        merge_width = max(len(s) for s in BUMP_STATES)
+        width = max(len(s) for s in StatusState)
+        merge_width = max(len(s) for s in BumpState)
         for finding in self.findings:
             f = finding.file
             if f is None:
@@ -312,7 +303,7 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "base": f.base,
         "state": f.state,
         "merge": f.merge,
-        "conflicts": f.conflicts,
+        "conflicts": f.conflict_hunks,
         "first_conflict_line": f.first_conflict_line,
         "renamed_to": f.renamed_to,
         "first_marker_line": f.first_marker_line,

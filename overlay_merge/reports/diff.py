@@ -14,8 +14,9 @@ from typing import Any
 from unidiff.patch import PatchSet
 
 from overlay_merge.core.hunks import parse
+from overlay_merge.core.model import View
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.core.views import MERGED, PATCH, VIEW_TITLES, FileView, file_view
+from overlay_merge.core.views import VIEW_TITLES, FileView, file_view
 from overlay_merge.reports.base import Report, plural, short
 
 
@@ -81,14 +82,14 @@ def hunk_stats(patch: bytes) -> tuple[HunkStat, ...]:
     )
 
 
-def diff_file(plan: BumpPlan, item: FilePlan, view: str, context_lines: int = 3) -> FileDiff:
+def diff_file(plan: BumpPlan, item: FilePlan, view: View, context_lines: int = 3) -> FileDiff:
     """The *view* of *item* as a :class:`FileDiff` (empty text when the sides are equal)."""
     fv = file_view(plan, item, view)
     result = fv.diff(context_lines)
     binary = result.binary or fv.binary
     text = result.patch.decode("utf-8", errors="replace")
     conflicts: tuple[int, ...] = ()
-    if view == MERGED and fv.new is not None and not binary:
+    if view == View.MERGE_PREVIEW and fv.new is not None and not binary:
         conflicts = tuple(h.line for h in parse(fv.new, fv.own).hunks)
     return FileDiff(
         fv,
@@ -106,13 +107,13 @@ class DiffReport(Report):
     """``diff``: the changed files of one view; always exit 0 (like ``git diff``)."""
 
     plan: BumpPlan
-    view: str
+    view: View
     files: tuple[FileDiff, ...]
     stat_only: bool = False
 
     @classmethod
     def build(
-        cls, plan: BumpPlan, items: Iterable[FilePlan], view: str, *, stat_only: bool = False
+        cls, plan: BumpPlan, items: Iterable[FilePlan], view: View, *, stat_only: bool = False
     ) -> DiffReport:
         """Diff *items* of *plan* in *view*, keeping only the files that changed."""
         diffs = (diff_file(plan, item, view) for item in items)
@@ -152,7 +153,7 @@ class DiffReport(Report):
             ],
             "note": f.view.note,
         }
-        if self.view == MERGED:
+        if self.view == View.MERGE_PREVIEW:
             entry["conflicts"] = [
                 {"number": n, "line": line} for n, line in enumerate(f.conflicts, start=1)
             ]
@@ -169,7 +170,7 @@ class DiffReport(Report):
             counts = "binary" if f.binary else f"+{f.added} -{f.removed}"
             note = f"  ({f.view.note})" if f.view.note else ""
             # The patch view does not depend on the target: its state would mislead.
-            label = f.kind if self.view == PATCH else f.state
+            label = f.kind if self.view == View.OVERLAY_CHANGES else f.state
             lines.append(f" {f.view.path:<{width}}  {counts:>11}  {label}{note}")
             if not self.stat_only:
                 lines.extend(f"     {h.header}  +{h.added} -{h.removed}" for h in f.hunks)
@@ -190,7 +191,7 @@ class DiffReport(Report):
     def _title(self) -> str:
         p = self.plan
         title = f"{self.view}: {VIEW_TITLES[self.view]}"
-        if self.view == PATCH:
+        if self.view == View.OVERLAY_CHANGES:
             return title
         rev = f" ({p.target_rev})" if p.target_rev not in (p.target, p.pin) else ""
         return f"{title}, upstream at {short(p.target)}{rev}"

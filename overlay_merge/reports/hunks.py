@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from overlay_merge.core.hunks import EQUAL
+from overlay_merge.core.model import BaseSource, HunkTake
 from overlay_merge.core.takes import (
-    BASE_IN_MARKERS,
-    BASE_REGION,
     ConflictFile,
     HunkView,
     TakeResult,
@@ -19,10 +18,10 @@ from overlay_merge.reports.base import Report, plural, short
 from overlay_merge.reports.bump import ApplyReport
 
 TAKE_NAMES = {
-    "overlay": "the overlay's side",
-    "upstream": "upstream's side",
-    "both": "both sides, overlay first",
-    "both-upstream-first": "both sides, upstream first",
+    HunkTake.OVERLAY: "the overlay's side",
+    HunkTake.UPSTREAM: "upstream's side",
+    HunkTake.BOTH: "both sides, overlay first",
+    HunkTake.BOTH_UPSTREAM_FIRST: "both sides, upstream first",
 }
 
 
@@ -45,9 +44,9 @@ def base_note(view: HunkView) -> str:
     """Where the base text shown comes from."""
     if view.hunk.base is None:
         return "no base (both sides added this text)"
-    if view.base_source == BASE_IN_MARKERS:
+    if view.base_source == BaseSource.IN_MARKERS:
         return "from the markers"
-    if view.base_source == BASE_REGION:
+    if view.base_source == BaseSource.REGION:
         return "the base of the surrounding region (two-way markers; recomputed)"
     return "recomputed from the base commit (two-way markers)"
 

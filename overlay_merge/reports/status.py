@@ -6,23 +6,20 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_merge.core.status import (
-    CONFLICT_PENDING,
-    ORPHANED,
-    STALE,
-    STATES,
-    UNRECORDED,
-    UP_TO_DATE,
-    StatusResult,
-)
+from overlay_merge.core.journal import BumpProgress
+from overlay_merge.core.model import StatusState
+from overlay_merge.core.status import StatusResult
 from overlay_merge.reports.base import Report, short
 
 _HINTS = {
-    STALE: "upstream changed these since their base; `overlay-merge bump {pin}` merges "
+    StatusState.STALE: "upstream changed these since their base; `overlay-merge bump {pin}` merges "
     "upstream's changes into them",
-    CONFLICT_PENDING: "these still hold conflict markers; fix them, then `overlay-merge resolve`",
-    UNRECORDED: "these have no base yet; `overlay-merge init` records the pin as their base",
-    ORPHANED: "their overlay file is gone; `overlay-merge init --prune` drops their entries",
+    StatusState.CONFLICT_PENDING: "these still hold conflict markers; fix them, then "
+    "`overlay-merge resolve`",
+    StatusState.UNRECORDED: "these have no base yet; `overlay-merge init` records the pin as "
+    "their base",
+    StatusState.ORPHANED: "their overlay file is gone; `overlay-merge init --prune` drops their "
+    "entries",
 }
 
 
@@ -39,7 +36,8 @@ class StatusReport(Report):
 
     @property
     def found(self) -> bool:
-        return self.result.bump is not None or not set(self.counts) <= {UP_TO_DATE}
+        up_to_date = set(self.counts) <= {StatusState.UP_TO_DATE}
+        return self.result.bump is not None or not up_to_date
 
     def as_json(self) -> dict[str, Any]:
         r = self.result
@@ -52,7 +50,7 @@ class StatusReport(Report):
             "pin": r.pin,
             "tracking": tracking,
             "bump_in_progress": r.bump,
-            "counts": {state: self.counts.get(state, 0) for state in STATES},
+            "counts": {state: self.counts.get(state, 0) for state in StatusState},
             "files": [
                 {"path": f.path, "kind": f.kind, "base": f.base, "state": f.state} for f in r.files
             ],
@@ -64,9 +62,9 @@ class StatusReport(Report):
             f"{r.upstream} pinned at {short(r.pin)}; overlay {r.overlay}: "
             f"{len(r.files)} file{'s' if len(r.files) != 1 else ''}"
         ]
-        if r.bump == "interrupted":
+        if r.bump == BumpProgress.INTERRUPTED:
             lines.append("a bump was interrupted while writing: `overlay-merge abort` restores")
-        elif r.bump == "conflicts":
+        elif r.bump == BumpProgress.CONFLICTS:
             lines.append(
                 "a bump is in progress: resolve its conflicts (`overlay-merge resolve`) "
                 "or `overlay-merge abort`"
@@ -77,15 +75,15 @@ class StatusReport(Report):
                 f"of the pin ({short(r.tracking[1])}): `overlay-merge bump` plans the update"
             )
         if r.files:
-            width = max(len(s) for s in STATES)
+            width = max(len(s) for s in StatusState)
             lines.append("")
             for f in r.files:
                 lines.append(f"  {f.state:<{width}}  {f.kind:<8}  {short(f.base):<7}  {f.path}")
             lines.append("")
         counts = self.counts
-        summary = ", ".join(f"{counts[s]} {s}" for s in STATES if counts.get(s))
+        summary = ", ".join(f"{counts[s]} {s}" for s in StatusState if counts.get(s))
         lines.append(summary or "the overlay is empty")
-        for state in STATES:
+        for state in StatusState:
             if counts.get(state) and state in _HINTS:
                 hint = _HINTS[state].format(pin=short(r.pin), base_file=self.base_file)
                 lines.append(f"{state}: {hint}")

@@ -22,19 +22,8 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.plan import (
-    CONVERGED,
-    DELETED_UPSTREAM,
-    DROP,
-    KEEP_OVERLAY,
-    TAKE_MERGE,
-    TAKE_UPSTREAM,
-    UNCHANGED,
-    BumpPlan,
-    FilePlan,
-    decide,
-)
-from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, VIEWS
+from overlay_merge.core.model import BumpChoice, BumpState, Decision, View
+from overlay_merge.core.plan import BumpPlan, FilePlan, allowed_decisions, decide
 from overlay_merge.reports.base import EXIT_CANNOT, Report, plural, short
 from overlay_merge.reports.diff import FileDiff, diff_file
 from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen
@@ -49,15 +38,19 @@ from overlay_merge.tui.widgets import (
     left_truncate,
 )
 
-Apply = Callable[[str, Mapping[str, str]], Report]
+Apply = Callable[[BumpChoice, Mapping[str, str]], Report]
 """What the CLI does with a choice (``merge``, ``update``, ``cancel``) and the decisions."""
 
-TAB_TITLES = {PATCH: "1 Overlay", UPSTREAM: "2 Upstream", MERGED: "3 Merge preview"}
+TAB_TITLES = {
+    View.OVERLAY_CHANGES: "1 Overlay",
+    View.UPSTREAM_CHANGES: "2 Upstream",
+    View.MERGE_PREVIEW: "3 Merge preview",
+}
 DECISION_NAMES = {
-    TAKE_MERGE: "take the merge",
-    KEEP_OVERLAY: "keep the overlay",
-    TAKE_UPSTREAM: "take upstream's version",
-    DROP: "drop the overlay file",
+    Decision.TAKE_MERGE: "take the merge",
+    Decision.KEEP_OVERLAY: "keep the overlay",
+    Decision.TAKE_UPSTREAM: "take upstream's version",
+    Decision.DROP: "drop the overlay file",
 }
 KEYS_HELP = """\
 [b]choices[/b] (bump only)
@@ -146,8 +139,9 @@ class BumpApp(App[Report | None]):
             yield FileList(id="files")
             with Vertical(id="detail"):
                 yield Static(id="file-info")
-                with TabbedContent(id="tabs", initial=PATCH if self.review else MERGED):
-                    for view in VIEWS:
+                initial = View.OVERLAY_CHANGES if self.review else View.MERGE_PREVIEW
+                with TabbedContent(id="tabs", initial=initial):
+                    for view in View:
                         with TabPane(TAB_TITLES[view], id=view):
                             yield Static(classes="caption", id=f"caption-{view}")
                             yield LinesView(id=f"view-{view}")
@@ -155,7 +149,7 @@ class BumpApp(App[Report | None]):
 
     def on_mount(self) -> None:
         # Conflicts are marks of the merge preview only; hunks are marks elsewhere.
-        self.query_one(f"#view-{MERGED}", LinesView).jump_to_first = True
+        self.query_one(f"#view-{View.MERGE_PREVIEW}", LinesView).jump_to_first = True
         files = self.query_one(FileList)
         files.set_files(self.plan.files)
         first = next((i for i, f in enumerate(self.plan.files) if f.conflicting), 0)
@@ -216,7 +210,7 @@ class BumpApp(App[Report | None]):
         if item is None:
             return
         self.query_one("#file-info", Static).update(self._file_info(item))
-        view = self.query_one(TabbedContent).active or MERGED
+        view = self.query_one(TabbedContent).active or View.MERGE_PREVIEW
         self._show_rendered(view, self._rendered(item, view))
 
     def _rendered(self, item: FilePlan, view: str) -> Rendered:
@@ -224,9 +218,10 @@ class BumpApp(App[Report | None]):
         key = (item.path, view, item.decision)
         rendered = self._cache.get(key)
         if rendered is None:
-            fd = diff_file(self.decided, item, view)
+            fd = diff_file(self.decided, item, View(view))
             big = fd.text.count("\n") > SYNC_HIGHLIGHT_LINES or (
-                view == MERGED and (fd.view.new or b"").count(b"\n") > SYNC_HIGHLIGHT_LINES
+                view == View.MERGE_PREVIEW
+                and (fd.view.new or b"").count(b"\n") > SYNC_HIGHLIGHT_LINES
             )
             rendered = render(fd, highlight_now=not big)
             if big:
@@ -261,10 +256,10 @@ class BumpApp(App[Report | None]):
         info.append("\n").append_text(badge(item.state, full=True))
         if not self.review:
             # The decision first: at 80 columns the end of the line is cut.
-            chosen = item.decision != TAKE_MERGE
+            chosen = item.decision != Decision.TAKE_MERGE
             info.append(" ").append(DECISION_NAMES[item.decision], "bold yellow" if chosen else "")
-        if item.conflicts:
-            info.append(f" · {plural(item.conflicts, 'conflict')}")
+        if item.conflict_hunks:
+            info.append(f" · {plural(item.conflict_hunks, 'conflict')}")
         info.append(f" · base {short(item.base_commit)}")
         info.no_wrap = True
         info.overflow = "ellipsis"
@@ -282,11 +277,11 @@ class BumpApp(App[Report | None]):
         self.query_one(TabbedContent).active = view
 
     def action_jump(self, step: int) -> None:
-        view = self.query_one(TabbedContent).active or MERGED
+        view = self.query_one(TabbedContent).active or View.MERGE_PREVIEW
         lines = self.query_one(f"#view-{view}", LinesView)
         index = lines.jump(step)
         if index is None:
-            what = "conflict" if view == MERGED else "hunk"
+            what = "conflict" if view == View.MERGE_PREVIEW else "hunk"
             self.notify(f"no {what} in this view", timeout=2)
 
     def action_commits(self) -> None:
@@ -314,7 +309,7 @@ class BumpApp(App[Report | None]):
         if refused:
             self.notify(refused, severity="warning", timeout=4)
             return
-        if decision == TAKE_MERGE:
+        if decision == Decision.TAKE_MERGE:
             self.decisions.pop(item.path, None)
         else:
             self.decisions[item.path] = decision
@@ -329,11 +324,12 @@ class BumpApp(App[Report | None]):
         if self.review:
             self.exit(None)
         else:
-            self._carry_out("cancel")
+            self._carry_out(BumpChoice.CANCEL)
 
-    def action_choose(self, choice: str) -> None:
-        if choice == "cancel":
-            self._carry_out("cancel")
+    def action_choose(self, name: str) -> None:
+        choice = BumpChoice(name)
+        if choice == BumpChoice.CANCEL:
+            self._carry_out(BumpChoice.CANCEL)
             return
 
         def answered(yes: bool | None) -> None:
@@ -342,12 +338,12 @@ class BumpApp(App[Report | None]):
 
         self.push_screen(ConfirmScreen(self._question(choice)), answered)
 
-    def _question(self, choice: str) -> Text:
+    def _question(self, choice: BumpChoice) -> Text:
         p = self.decided
         move = f"move {p.upstream} {short(p.pin)} → {short(p.target)}"
-        if choice == "update":
+        if choice == BumpChoice.UPDATE:
             question = Text("Update anyway: ", "bold").append(f"{move}; the overlay stays as it is")
-            stale = [f for f in self.plan.files if f.state != UNCHANGED]
+            stale = [f for f in self.plan.files if f.state != BumpState.UNCHANGED]
             if stale:
                 question.append(f"\n{plural(len(stale), 'overlay file')} will go stale", "bold")
                 question.append(" (drift shown by `overlay-merge status`):")
@@ -380,7 +376,7 @@ class BumpApp(App[Report | None]):
             text.append(f"\n  … and {len(files) - len(shown)} more", "dim")
         return text
 
-    def _carry_out(self, choice: str) -> None:
+    def _carry_out(self, choice: BumpChoice) -> None:
         if self._apply is None:
             self.exit(None)
             return
@@ -392,19 +388,19 @@ class BumpApp(App[Report | None]):
             self.exit(None, return_code=EXIT_CANNOT)
             return
         self.report = report
-        if choice == "merge" and self._root is not None:
+        if choice == BumpChoice.MERGE and self._root is not None:
             self.push_screen(ResultScreen(self.decided, report, self._root, self._deployment))
         else:
             self.exit(report, return_code=report.return_code)
 
 
 def _refusal(item: FilePlan, decision: str) -> str:
-    """Why *decision* is not offered for *item* ("" when it is)."""
-    if decision == DROP and item.state not in (CONVERGED, DELETED_UPSTREAM):
+    """Why *decision* is not offered for *item* ("" when it is): the core's rule, in keys."""
+    if decision in allowed_decisions(item):
+        return ""
+    if decision == Decision.DROP:
         return "drop is offered for converged and deleted-upstream files"
-    if decision == TAKE_UPSTREAM and item.theirs is None:
-        return "upstream has no version of this file (drop it with d, or keep it)"
-    return ""
+    return "upstream has no version of this file (drop it with d, or keep it)"
 
 
 def run_bump(
@@ -416,7 +412,7 @@ def run_bump(
     if app.error is not None:
         raise app.error
     # Quit any other way (ctrl+q) before choosing: that is a cancel.
-    return app.report if app.report is not None else apply("cancel", {})
+    return app.report if app.report is not None else apply(BumpChoice.CANCEL, {})
 
 
 def run_review(

@@ -26,11 +26,10 @@ from textual.widgets import Footer, OptionList, Static
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.hunks import EQUAL, Take
-from overlay_merge.core.resolve import resolve
+from overlay_merge.core.hunks import EQUAL
+from overlay_merge.core.model import BaseSource, HunkTake
+from overlay_merge.core.resolve import resolve_files
 from overlay_merge.core.takes import (
-    BASE_RECOMPUTED,
-    BASE_REGION,
     ConflictFile,
     HunkView,
     conflict_paths,
@@ -119,9 +118,9 @@ def _cosmetic(change: str | None, other: str) -> tuple[str, str | Style]:
 def _base_source(view: HunkView) -> tuple[str, str | Style]:
     if view.hunk.base is None:
         return "none: both sides added this", MUTED
-    if view.base_source == BASE_RECOMPUTED:
+    if view.base_source == BaseSource.RECOMPUTED:
         return "recomputed from the base commit", MUTED
-    if view.base_source == BASE_REGION:
+    if view.base_source == BaseSource.REGION:
         return "of the surrounding region", MUTED
     return "", ""
 
@@ -297,7 +296,7 @@ class HunkScreen(ModalScreen[Session]):
                 return index
         return max(after, 0)
 
-    def action_take(self, take: Take) -> None:
+    def action_take(self, take: str) -> None:
         current = self._current()
         item = None if current is None else current[1]
         if current is None or item is None or not item.hunks:
@@ -306,7 +305,7 @@ class HunkScreen(ModalScreen[Session]):
         path = current[0]
         number = item.hunks[self.hunk_index].number
         try:
-            result = take_hunks(self.deployment, path, [number], take, record=self.record)
+            result = take_hunks(self.deployment, path, [number], HunkTake(take), record=self.record)
         except OverlayMergeError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return
@@ -320,7 +319,7 @@ class HunkScreen(ModalScreen[Session]):
                 self.notify(f"{path}: no hunk left; {result.not_recorded}", timeout=5)
             files = self.query_one("#hunk-files", OptionList)
             files.highlighted = self._next_open(self.paths.index(path))
-        self.notify(f"took {TAKE_NAMES[take]}", timeout=2)
+        self.notify(f"took {TAKE_NAMES[result.take]}", timeout=2)
         self._show()
 
     def action_undo(self) -> None:
@@ -374,7 +373,7 @@ class HunkScreen(ModalScreen[Session]):
         if item.hunks or not self.record:
             return
         try:
-            resolve(self.deployment, [path])
+            resolve_files(self.deployment, [path])
         except OverlayMergeError as exc:
             self.notify(str(exc), severity="warning", timeout=6)
             return

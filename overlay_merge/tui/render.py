@@ -17,7 +17,8 @@ from rich.text import Text
 from unidiff.patch import PatchSet
 
 from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
-from overlay_merge.core.views import MERGED, Conflict, conflicts_in
+from overlay_merge.core.model import View
+from overlay_merge.core.views import Conflict, conflicts_in
 from overlay_merge.reports.diff import FileDiff, HunkStat
 
 MAX_LINES = 5000
@@ -112,7 +113,7 @@ def render(fd: FileDiff, *, highlight_now: bool = True) -> Rendered:
     if view.binary:
         caption = Text(f"binary: {_size(view.old)} → {_size(view.new)}; no text view", MUTED)
         return Rendered(_with_note(caption, view.note))
-    if view.view == MERGED:
+    if view.view == View.MERGE_PREVIEW:
         return _render_merged(fd, highlight_now)
     return _render_diff(fd, highlight_now)
 

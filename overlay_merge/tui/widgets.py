@@ -17,33 +17,32 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from overlay_merge.core.plan import (
-    BUMP_STATES,
-    DROP,
-    KEEP_OVERLAY,
-    TAKE_UPSTREAM,
-    FilePlan,
-)
+from overlay_merge.core.model import BumpState, Decision
+from overlay_merge.core.plan import FilePlan
 
 # Short badge labels keep the file list usable at 80 columns; the full
 # state name is on the file's info line.
 BADGES = {
-    "unchanged": ("unchanged", "#5f6368"),
-    "clean": ("clean", "#2e7d32"),
-    "conflict": ("conflict", "#c62828"),
-    "converged": ("converged", "#00838f"),
-    "deleted-upstream": ("deleted", "#8e24aa"),
-    "renamed-upstream": ("renamed", "#1565c0"),
-    "added-upstream": ("added", "#e65100"),
-    "binary": ("binary", "#8d6e00"),
+    BumpState.UNCHANGED: ("unchanged", "#5f6368"),
+    BumpState.CLEAN: ("clean", "#2e7d32"),
+    BumpState.CONFLICT: ("conflict", "#c62828"),
+    BumpState.CONVERGED: ("converged", "#00838f"),
+    BumpState.DELETED_UPSTREAM: ("deleted", "#8e24aa"),
+    BumpState.RENAMED_UPSTREAM: ("renamed", "#1565c0"),
+    BumpState.ADDED_UPSTREAM: ("added", "#e65100"),
+    BumpState.BINARY: ("binary", "#8d6e00"),
 }
 BADGE_WIDTH = max(len(label) for label, _ in BADGES.values()) + 2
 
-DECISION_LABELS = {KEEP_OVERLAY: "keep", TAKE_UPSTREAM: "upstream", DROP: "drop"}
+DECISION_LABELS = {
+    Decision.KEEP_OVERLAY: "keep",
+    Decision.TAKE_UPSTREAM: "upstream",
+    Decision.DROP: "drop",
+}
 DECISION_STYLE = Style(color="#ffd54f", bold=True)
 
 
-def badge(state: str, count: int | None = None, *, full: bool = False) -> Text:
+def badge(state: BumpState, count: int | None = None, *, full: bool = False) -> Text:
     """A state as a coloured badge: padded for the file list, or *count* in front, or *full*."""
     label, colour = BADGES.get(state, (state, "#5f6368"))
     if full:
@@ -60,10 +59,10 @@ def counts_line(files: Sequence[FilePlan]) -> Text:
     """``12 files`` and one badge per state present, in the order of docs/design.md §5."""
     counts = Counter(f.state for f in files)
     line = Text(f"{len(files)} file{'s' if len(files) != 1 else ''}: ")
-    for state in BUMP_STATES:
+    for state in BumpState:
         if counts.get(state):
             line.append_text(badge(state, counts[state]))
-    if files and counts.get("unchanged") == len(files):
+    if files and counts.get(BumpState.UNCHANGED) == len(files):
         line.append("  the overlay is up to date with the target", "bold")
     return line
 

@@ -12,6 +12,7 @@ import click
 
 from overlay_merge.cli import interactive
 from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.core.model import BumpChoice
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.reports.bump import PlanReport
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option(
     "--choice",
-    type=click.Choice(["merge", "update", "cancel"]),
+    type=click.Choice([c.value for c in BumpChoice]),
     help="Apply without asking: merge (write merges, stop for conflicts), update (move the "
     "pin only), cancel (change nothing).",
 )
@@ -51,7 +52,7 @@ def bump_command(
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
     opened = deployment(ctx)
-    if choice in ("merge", "update") and not dry_run:
+    if choice in (BumpChoice.MERGE, BumpChoice.UPDATE) and not dry_run:
         from overlay_merge.core.lock import hold_deployment  # noqa: PLC0415 - writers only
 
         # Planned under the write lock too, not only applied: a plan read while

@@ -6,8 +6,9 @@ import click
 
 from overlay_merge.cli.colors import style_diff
 from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump
-from overlay_merge.core.views import MERGED, PATCH, UPSTREAM, select_files
+from overlay_merge.core.views import select_files
 from overlay_merge.reports.diff import DiffReport
 
 
@@ -16,20 +17,20 @@ from overlay_merge.reports.diff import DiffReport
 @click.option(
     "--patch",
     "view",
-    flag_value=PATCH,
+    flag_value=View.OVERLAY_CHANGES.value,
     default=True,
     help="What each overlay file carries against its base (base -> overlay) [default].",
 )
 @click.option(
     "--upstream",
     "view",
-    flag_value=UPSTREAM,
+    flag_value=View.UPSTREAM_CHANGES.value,
     help="What upstream changed from each file's base to REV (base -> target).",
 )
 @click.option(
     "--merged",
     "view",
-    flag_value=MERGED,
+    flag_value=View.MERGE_PREVIEW.value,
     help="The merge preview: the overlay file -> what a bump to REV would write.",
 )
 @click.option("--rev", metavar="REV", help="Upstream target of the views [default: the pin].")
@@ -47,6 +48,6 @@ def diff_command(
     """Show one view of the overlay files (all, or those under PATH...) as unified diffs."""
     opened = deployment(ctx)
     plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True)
-    report = DiffReport.build(plan, select_files(plan, paths), view, stat_only=stat_only)
+    report = DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
     # Coloured on a terminal; click.echo strips the colours when stdout is piped.
     finish(ctx, report, fmt, style=style_diff)

@@ -12,8 +12,8 @@ import click
 
 from overlay_merge.cli import interactive
 from overlay_merge.cli.context import FORMAT, deployment, finish
-from overlay_merge.core.hunks import TAKES, Take
-from overlay_merge.core.resolve import resolve as resolve_files
+from overlay_merge.core.model import HunkTake
+from overlay_merge.core.resolve import resolve_files
 from overlay_merge.reports.resolve import ResolveReport
 
 
@@ -22,7 +22,7 @@ class HunkOptions(NamedTuple):
 
     hunks: tuple[int, ...]
     all_hunks: bool
-    take: Take | None
+    take: str | None
     no_record: bool
     list_only: bool
     undo: bool
@@ -46,7 +46,7 @@ class HunkOptions(NamedTuple):
 @click.option("--all", "all_hunks", is_flag=True, help="Every conflict hunk of PATH.")
 @click.option(
     "--take",
-    type=click.Choice(TAKES),
+    type=click.Choice([t.value for t in HunkTake]),
     help="The side to keep for those hunks: overlay, upstream, both (overlay first), "
     "both-upstream-first.",
 )
@@ -65,7 +65,7 @@ def resolve_command(
     paths: tuple[str, ...],
     hunks: tuple[int, ...],
     all_hunks: bool,
-    take: Take | None,
+    take: str | None,
     no_record: bool,
     list_only: bool,
     undo: bool,
@@ -108,5 +108,6 @@ def _resolve_hunks(
     if chosen.take is None or bool(chosen.hunks) == chosen.all_hunks or len(paths) != 1:
         raise click.UsageError("name one PATH, then --hunk N (or --all) and --take SIDE")
     which = None if chosen.all_hunks else chosen.hunks
-    result = take_hunks(opened, paths[0], which, chosen.take, record=not chosen.no_record)
+    take = HunkTake(chosen.take)
+    result = take_hunks(opened, paths[0], which, take, record=not chosen.no_record)
     finish(ctx, TakeReport(result), fmt)
