@@ -16,9 +16,12 @@ target, 5% of those conflicting) and times, side by side:
 3. `git merge-tree --write-tree` between a branch holding the overlay applied
    on the base and the target: the same merges in C in one process (the floor).
 
-It prints medians, ratios, peak memory (max RSS of the child process) and how
-each time grows from the small to the large size.  Timings are measured here,
-never asserted in tests.
+It prints medians, ratios, peak memory (max RSS of the child process), the
+start-up (``overlay-merge --version``, and per command the total import time
+of one run under ``python -X importtime``) and how each time grows from the
+small to the large size.  Timings are measured here, never asserted in tests;
+``bench/limits.py`` measures what the tests assert only as behaviour (a
+20,000-line file's hunks, repeated merges, a 50 MB file).
 """
 
 from __future__ import annotations
@@ -228,7 +231,33 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
     return elapsed, peak, proc.returncode
 
 
-def measure(name: str, cmd: list[str], cwd: Path, runs: int) -> dict[str, object]:
+# The console script's own code: what `overlay-merge ARGS` runs, under -X importtime.
+ENTRY = "from overlay_merge.cli.entry import main; main()"
+
+
+def import_seconds(args: list[str], cwd: Path) -> float:
+    """Total import time of one run of ``overlay-merge ARGS`` (``python -X importtime``)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", ENTRY, *args],
+        cwd=cwd,
+        env=GIT_ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    # "import time: self | cumulative | name": a name indented by one space only is
+    # imported at top level; its cumulative time counts everything it imported.
+    rows = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")]
+    top = [int(f[1]) for f in rows if f[1].strip().isdigit() and not f[2].startswith("  ")]
+    return sum(top) / 1e6
+
+
+def measure(
+    name: str, cmd: list[str], cwd: Path, runs: int, args: list[str] | None = None
+) -> dict[str, object]:
+    """Median time, peak RSS and exit code of *runs* runs of *cmd*; for an overlay-merge
+    command (*args*), the total import time of one more run."""
     times, peak, code = [], 0, 0
     for _ in range(runs):
         elapsed, rss, code = timed(cmd, cwd)
@@ -240,20 +269,29 @@ def measure(name: str, cmd: list[str], cwd: Path, runs: int) -> dict[str, object
         "runs": runs,
         "peak_rss_mib": peak / 1024,
         "exit": code,
+        "imports_s": None if args is None else import_seconds(args, cwd),
     }
 
 
 def overlay_merge_commands(dep: Deployment) -> list[tuple[str, list[str]]]:
+    """(name, arguments of ``overlay-merge``) of each command timed, start-up first."""
     exe = str(Path(sys.executable).with_name("overlay-merge"))
     commands = [
-        ("bump --dry-run", [exe, "bump", dep.target, "--dry-run", "--format", "json"]),
-        ("status", [exe, "status", "--format", "json"]),
+        ("--version (start-up)", ["--version"]),
+        ("bump --dry-run", ["bump", dep.target, "--dry-run", "--format", "json"]),
+        ("status", ["status", "--format", "json"]),
     ]
     help_text = subprocess.run([exe, "--help"], check=True, capture_output=True, text=True).stdout
     if " check " in help_text:
-        commands.append(("check", [exe, "check", "--against", dep.target, "--format", "json"]))
+        commands.append(("check", ["check", "--against", dep.target, "--format", "json"]))
     if " build " in help_text:
-        commands.append(("build", [exe, "build", "--allow-drift"]))
+        commands.append(("build", ["build", "--allow-drift"]))
+    return commands
+
+
+def infer_command(dep: Deployment) -> list[str]:
+    """``init --infer`` on the deployment with its pin moved to the target (no checkout)."""
+    exe = str(Path(sys.executable).with_name("overlay-merge"))
     # Last: adoption of a deployment that never recorded bases and was bumped to
     # the target without merging.  HEAD moves without a checkout (infer reads
     # objects only); run_size puts HEAD and .overlay-base back afterwards.
@@ -261,8 +299,7 @@ def overlay_merge_commands(dep: Deployment) -> list[tuple[str, list[str]]]:
         f"git -C skyportal update-ref --no-deref HEAD {dep.target} && rm -f .overlay-base && "
         f'exec "{exe}" init --infer --format json'
     )
-    commands.append(("init --infer (pin = target)", ["bash", "-c", infer]))
-    return commands
+    return ["bash", "-c", infer]
 
 
 def run_size(size: str, runs: int, workdir: Path) -> list[dict[str, object]]:
@@ -277,7 +314,12 @@ def run_size(size: str, runs: int, workdir: Path) -> list[dict[str, object]]:
         flush=True,
     )
     bases = (dep.root / ".overlay-base").read_bytes()
-    results = [measure(name, cmd, dep.root, runs) for name, cmd in overlay_merge_commands(dep)]
+    exe = str(Path(sys.executable).with_name("overlay-merge"))
+    results = [
+        measure(name, [exe, *args], dep.root, runs, args)
+        for name, args in overlay_merge_commands(dep)
+    ]
+    results.append(measure("init --infer (pin = target)", infer_command(dep), dep.root, runs))
     (dep.root / ".overlay-base").write_bytes(bases)
     git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)
     scratch, branch = prepare_merge_tree(dep)
@@ -306,15 +348,18 @@ def report(size: str, results: list[dict[str, object]]) -> None:
     loop = float(by_name["shell loop: git show + git merge-file"]["median_s"])  # type: ignore[arg-type]
     floor = float(by_name["git merge-tree --write-tree"]["median_s"])  # type: ignore[arg-type]
     print(
-        f"{'command':<40} {'median':>9} {'runs':>4} {'peak RSS':>9} {'vs loop':>8} "
-        f"{'vs merge-tree':>13} {'exit':>4}"
+        f"{'command':<40} {'median':>9} {'imports':>8} {'runs':>4} {'peak RSS':>9} "
+        f"{'vs loop':>8} {'vs merge-tree':>13} {'exit':>4}"
     )
     for r in results:
         t = float(r["median_s"])  # type: ignore[arg-type]
+        imports = "" if r["imports_s"] is None else f"{float(r['imports_s']):.2f}s"  # type: ignore[arg-type]
         print(
-            f"{r['name']!s:<40} {t:>8.2f}s {r['runs']!s:>4} {float(r['peak_rss_mib']):>7.0f}Mi"  # type: ignore[arg-type]
+            f"{r['name']!s:<40} {t:>8.2f}s {imports:>8} {r['runs']!s:>4} "
+            f"{float(r['peak_rss_mib']):>7.0f}Mi"  # type: ignore[arg-type]
             f" {t / loop:>7.3f}x {t / floor:>12.2f}x {r['exit']!s:>4}"
         )
+    print("(imports: total import time of one more run under `python -X importtime`)")
 
 
 def main() -> None:

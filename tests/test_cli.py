@@ -427,3 +427,47 @@ def test_ctrl_c_while_the_cli_is_still_importing_is_one_line() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=False)
     assert done.returncode == 130
     assert done.stderr == b"overlay-merge: interrupted while starting; nothing was written\n"
+
+
+# -- start-up: a command imports what it needs, nothing more ------------------------------
+
+_LOADED = """
+import sys
+from overlay_merge.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(" ".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _loaded(*args: str) -> set[str]:
+    """The modules loaded by one run of ``overlay-merge ARGS`` in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *args], capture_output=True, text=True, check=True
+    )
+    return set(done.stderr.split())
+
+
+WRITERS = {"overlay_merge.core.apply", "overlay_merge.core.preflight", "overlay_merge.core.abort"}
+
+
+def test_the_version_opens_nothing(sample: Sample) -> None:
+    loaded = _loaded("-C", str(sample.deployment), "--version")
+    assert {
+        "pygit2",
+        "overlay_merge.core.deployment",
+        "overlay_merge.cli.commands.status",
+    }.isdisjoint(loaded)
+
+
+def test_status_and_the_plan_load_no_code_that_writes_and_no_other_command(sample: Sample) -> None:
+    status = _loaded("-C", str(sample.deployment), "status")
+    assert "overlay_merge.cli.commands.status" in status
+    others = {f"overlay_merge.cli.commands.{name}" for name in ("bump", "check", "resolve")}
+    heavy = {"textual", "overlay_merge.core.plan", "overlay_merge.reports.check"}
+    assert status.isdisjoint(WRITERS | others | heavy)
+    plan = _loaded("-C", str(sample.deployment), "bump", "--dry-run")
+    assert "overlay_merge.core.plan" in plan
+    assert plan.isdisjoint(WRITERS | {"textual", "overlay_merge.core.takes"})

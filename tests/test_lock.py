@@ -72,11 +72,13 @@ class Answer(NamedTuple):
 # has imported everything, released together through a pipe (the writers of a
 # pair start at the same moment), each one's exit code reported back.
 _LAUNCHER = """
-import json, os, sys, traceback
-from overlay_merge.cli.main import main
+import importlib, json, os, sys, traceback
+from overlay_merge.cli.main import COMMANDS, main
 import overlay_merge.cli.interactive, overlay_merge.core.apply, overlay_merge.core.build
 import overlay_merge.core.initialize, overlay_merge.core.takes, overlay_merge.reports.build
 import overlay_merge.reports.hunks
+for name in COMMANDS:
+    importlib.import_module(f"overlay_merge.cli.commands.{name}")
 
 for line in sys.stdin:
     jobs = json.loads(line)

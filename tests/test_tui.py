@@ -40,16 +40,11 @@ from overlay_merge.demo import Sample, make_sample
 from overlay_merge.reports.bump import ApplyReport, CancelReport
 from overlay_merge.reports.diff import diff_file
 from overlay_merge.reports.hunks import HunkSessionReport
-from overlay_merge.tui.app import BumpApp, ResultScreen
+from overlay_merge.tui.app import BumpApp
+from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
-from overlay_merge.tui.widgets import (
-    ConfirmScreen,
-    FileList,
-    InfoScreen,
-    LinesView,
-    file_row,
-    is_settled,
-)
+from overlay_merge.tui.result import ResultScreen
+from overlay_merge.tui.widgets import FileList, LinesView, file_row, is_settled
 
 OVERLAY = "extensions/skyportal"
 SIZE = (100, 30)

@@ -26,8 +26,9 @@ from overlay_merge.core.layout import load_layout
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.demo import Sample
 from overlay_merge.reports.hunks import HunkSessionReport
-from overlay_merge.tui.app import BumpApp, ResultScreen
+from overlay_merge.tui.app import BumpApp
 from overlay_merge.tui.hunks import HunkScreen, ResolveApp, editor_command
+from overlay_merge.tui.result import ResultScreen
 from overlay_merge.tui.widgets import LinesView
 
 OVERLAY = "extensions/skyportal"

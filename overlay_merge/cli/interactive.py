@@ -2,8 +2,10 @@
 
 :func:`carry_out` is the one function that turns a choice (``--choice``, or
 the one made on the bump screen) and per-file decisions into writes and a
-report.  The screens are imported only when one opens: textual costs
-start-up time every other command should not pay.
+report.  What each function needs is imported when it runs: ``bump
+--dry-run`` and ``review`` ask :func:`is_terminal` without loading the code
+that writes, and textual (a screen) costs start-up time every other command
+should not pay.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
-from overlay_merge.core.apply import apply_merge, apply_update
-from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.model import BumpChoice
-from overlay_merge.core.plan import BumpPlan, decide, review_range
-from overlay_merge.core.takes import conflict_paths
-from overlay_merge.reports.bump import ApplyReport, CancelReport
-from overlay_merge.reports.hunks import HunkSessionReport
-from overlay_merge.reports.report import Report
+from overlay_merge.reports.base import Report
+
+if TYPE_CHECKING:
+    from overlay_merge.core.deployment import Deployment
+    from overlay_merge.core.plan import BumpPlan
 
 
 def is_terminal() -> bool:
@@ -36,6 +37,10 @@ def carry_out(
     force: bool = False,
 ) -> Report:
     """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*."""
+    from overlay_merge.core.apply import apply_merge, apply_update  # noqa: PLC0415
+    from overlay_merge.core.plan import decide  # noqa: PLC0415
+    from overlay_merge.reports.bump import ApplyReport, CancelReport  # noqa: PLC0415
+
     choice = BumpChoice(choice)
     if choice == BumpChoice.CANCEL:
         return CancelReport(plan)
@@ -54,6 +59,8 @@ def bump_screen(deployment: Deployment, plan: BumpPlan, *, force: bool = False) 
 
 def resolve_screen(deployment: Deployment) -> Report:
     """Open the hunk screen on the conflicts of the bump in progress; what was done."""
+    from overlay_merge.core.takes import conflict_paths  # noqa: PLC0415
+    from overlay_merge.reports.hunks import HunkSessionReport  # noqa: PLC0415
     from overlay_merge.tui.hunks import run_resolve  # noqa: PLC0415 - textual only when used
 
     conflict_paths(deployment)  # no bump in progress: the error, before any screen opens
@@ -65,6 +72,7 @@ def resolve_screen(deployment: Deployment) -> Report:
 
 def review_screen(deployment: Deployment, plan: BumpPlan) -> None:
     """Open the read-only reviewer's view of *plan*."""
+    from overlay_merge.core.plan import review_range  # noqa: PLC0415
     from overlay_merge.tui.app import run_review  # noqa: PLC0415 - textual only when used
 
     run_review(plan, review_range(deployment, plan))

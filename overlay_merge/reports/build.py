@@ -7,11 +7,11 @@ from typing import Any
 
 from overlay_merge.core.build import BuildResult
 from overlay_merge.core.model import StatusState
-from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
+from overlay_merge.reports.base import Report, plural, short
 
 
 @dataclass(frozen=True)
-class BuildReport:
+class BuildReport(Report):
     """Renders a :class:`BuildResult`; exit 1 when drift stopped the build, else 0.
 
     Skipped nested submodules and drift allowed by ``--allow-drift`` are
@@ -33,11 +33,8 @@ class BuildReport:
         }
 
     @property
-    def return_code(self) -> int:
-        return EXIT_OK if self.result.built else EXIT_FOUND
-
-    def render(self, fmt: str) -> str:
-        return to_json(self.as_json()) if fmt == "json" else self.as_text()
+    def found(self) -> bool:
+        return not self.result.built
 
     def as_json(self) -> dict[str, Any]:
         r = self.result
@@ -59,7 +56,7 @@ class BuildReport:
             "seconds": round(r.seconds, 3),
         }
 
-    def as_text(self) -> str:
+    def text_lines(self) -> list[str]:
         r = self.result
         lines: list[str] = []
         if r.built:
@@ -89,7 +86,7 @@ class BuildReport:
                 f"  {f.state:<10}  {f.kind:<8}  {short(f.base):<7}  {f.path}" for f in r.drift
             ]
             lines.append(self._drift_hint())
-        return "\n".join(lines) + "\n"
+        return lines
 
     def _drift_hint(self) -> str:
         r = self.result

@@ -1,18 +1,20 @@
-"""Reports of ``bump`` (the plan, what a merge or update did), ``resolve`` and ``abort``."""
+"""Reports of ``bump``: the plan, what a merge or update did, a cancel."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from overlay_merge.core.abort import AbortResult
-from overlay_merge.core.apply import ApplyResult
 from overlay_merge.core.model import BumpChoice, BumpState, Decision
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.core.resolve import ResolveResult
-from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
+from overlay_merge.reports.base import Report, plural, short
+
+if TYPE_CHECKING:
+    # Only a merge's report holds one: the plan (``--dry-run``) needs none of the
+    # code that writes.
+    from overlay_merge.core.apply import ApplyResult
 
 MAX_COMMITS_SHOWN = 20
 
@@ -38,7 +40,7 @@ def _detail(f: FilePlan) -> str:
 
 
 @dataclass(frozen=True)
-class PlanReport:
+class PlanReport(Report):
     """The plan of a bump (``--dry-run``, or no terminal): exit 1 if anything would conflict."""
 
     plan: BumpPlan
@@ -48,11 +50,8 @@ class PlanReport:
         return Counter(f.state for f in self.plan.files)
 
     @property
-    def return_code(self) -> int:
-        return EXIT_FOUND if self.plan.conflicting else EXIT_OK
-
-    def render(self, fmt: str) -> str:
-        return to_json(self.as_json()) if fmt == "json" else self.as_text()
+    def found(self) -> bool:
+        return bool(self.plan.conflicting)
 
     def as_json(self) -> dict[str, Any]:
         p = self.plan
@@ -92,12 +91,12 @@ class PlanReport:
             lines.append(f"  ... and {len(p.commits) - MAX_COMMITS_SHOWN} more")
         return lines
 
-    def as_text(self) -> str:
+    def text_lines(self) -> list[str]:
         p = self.plan
         lines = self.header()
         if not p.files:
             lines.append("the overlay is empty: nothing to merge")
-            return "\n".join(lines) + "\n"
+            return lines
         width = max(len(s) for s in BumpState)
         lines.append("")
         for f in p.files:
@@ -115,11 +114,11 @@ class PlanReport:
             "choose: `--choice merge` (write the merges, stop for conflicts), "
             "`--choice update` (move the pin only), `--choice cancel`"
         )
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 @dataclass(frozen=True)
-class ApplyReport:
+class ApplyReport(Report):
     """What a merge or update did; exit 1 while conflicts are left."""
 
     plan: BumpPlan
@@ -127,8 +126,8 @@ class ApplyReport:
     resolved: tuple[str, ...] = ()  # conflicts of the merge resolved since (see ``now``)
 
     @property
-    def return_code(self) -> int:
-        return EXIT_FOUND if self.result.conflicts else EXIT_OK
+    def found(self) -> bool:
+        return bool(self.result.conflicts)
 
     def now(self, left: Sequence[str]) -> ApplyReport:
         """This report as things stand now: *left* is what is still in conflict.
@@ -143,9 +142,6 @@ class ApplyReport:
         done = tuple(p for p in (*self.resolved, *self.result.conflicts) if p not in left)
         return replace(self, result=replace(self.result, conflicts=still), resolved=done)
 
-    def render(self, fmt: str) -> str:
-        return to_json(self.as_json()) if fmt == "json" else self.as_text()
-
     def as_json(self) -> dict[str, Any]:
         r = self.result
         return {
@@ -159,7 +155,7 @@ class ApplyReport:
             "nested_skipped": list(r.nested_skipped),
         }
 
-    def as_text(self, *, next_step: bool = True) -> str:
+    def text_lines(self, *, next_step: bool = True) -> list[str]:
         """The report; without *next_step*, no last line saying what to do next."""
         p, r = self.plan, self.result
         if r.choice == BumpChoice.UPDATE:
@@ -198,7 +194,7 @@ class ApplyReport:
             )
         elif next_step:
             lines.append("done; review with `git diff`, then commit (`overlay-merge abort` undoes)")
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 _DECIDED = {
@@ -209,97 +205,26 @@ _DECIDED = {
 
 
 def _verb(f: FilePlan) -> str:
+    """What the merge did to *f*, in a word: the maintainer's decision, else its state's."""
     if f.decision in _DECIDED:
         return _DECIDED[f.decision]
-    if f.state in (BumpState.CONFLICT, BumpState.ADDED_UPSTREAM) or (
-        f.state == BumpState.RENAMED_UPSTREAM and f.conflict_hunks
-    ):
+    if f.state == BumpState.RENAMED_UPSTREAM:
+        return "conflict" if f.conflict_hunks else "moved"
+    if f.state in (BumpState.CONFLICT, BumpState.ADDED_UPSTREAM):
         return "conflict"
     if f.state in (BumpState.BINARY, BumpState.DELETED_UPSTREAM):
         return "decide"
-    if f.state == BumpState.CONVERGED:
-        return "converged"
-    if f.state == BumpState.RENAMED_UPSTREAM:
-        return "moved"
-    return "merged"
+    return "converged" if f.state == BumpState.CONVERGED else "merged"
 
 
 @dataclass(frozen=True)
-class CancelReport:
+class CancelReport(Report):
     """The cancel choice: nothing changed."""
 
     plan: BumpPlan
 
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
+    def as_json(self) -> dict[str, Any]:
+        return {**PlanReport(self.plan).as_json(), "choice": BumpChoice.CANCEL}
 
-    def render(self, fmt: str) -> str:
-        if fmt == "json":
-            return to_json({**PlanReport(self.plan).as_json(), "choice": BumpChoice.CANCEL})
-        return "cancelled: nothing changed\n"
-
-
-@dataclass(frozen=True)
-class ResolveReport:
-    """What ``resolve`` recorded."""
-
-    result: ResolveResult
-
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
-
-    def render(self, fmt: str) -> str:
-        r = self.result
-        if fmt == "json":
-            return to_json(
-                {
-                    "target": r.target,
-                    "recorded": list(r.recorded),
-                    "dropped": list(r.dropped),
-                    "remaining": list(r.remaining),
-                }
-            )
-        lines = [f"  resolved  {p}  (base {short(r.target)})" for p in r.recorded]
-        lines += [f"  dropped   {p}  (removed from the overlay)" for p in r.dropped]
-        if r.remaining:
-            lines.append(f"{plural(len(r.remaining), 'file')} still to resolve")
-        else:
-            lines.append("every conflict is resolved; review with `git diff`, then commit")
-        return "\n".join(lines) + "\n"
-
-
-@dataclass(frozen=True)
-class AbortReport:
-    """What ``abort`` restored."""
-
-    result: AbortResult
-
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
-
-    def render(self, fmt: str) -> str:
-        j = self.result.journal
-        saved_to = self.result.saved_to
-        if fmt == "json":
-            return to_json(
-                {
-                    "aborted": j.target,
-                    "restored_pin": j.pin,
-                    "restored_files": sorted(j.files),
-                    "saved": list(self.result.saved),
-                    "saved_to": None if saved_to is None else str(saved_to),
-                }
-            )
-        text = (
-            f"aborted the bump to {short(j.target)}: restored {plural(len(j.files), 'file')}, "
-            f"their index entries and the pin ({short(j.pin)})\n"
-        )
-        if saved_to is not None:
-            text += (
-                f"saved {plural(len(self.result.saved), 'file')} changed since the bump "
-                f"to {saved_to}\n"
-            )
-        return text
+    def text_lines(self) -> list[str]:
+        return ["cancelled: nothing changed"]

@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from overlay_merge.core.check import CheckResult, FileCheck
 from overlay_merge.core.errors import quote
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.model import BumpState, StatusState
-from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
+from overlay_merge.reports.base import Report, plural, short
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
 ERROR = "error"
@@ -109,8 +110,10 @@ def _bump_finding(result: CheckResult) -> Finding | None:
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(Report):
     """Renders a :class:`CheckResult`; exit 0 when all is in sync, 1 otherwise."""
+
+    FORMATS: ClassVar[tuple[str, ...]] = FORMATS
 
     result: CheckResult
 
@@ -125,8 +128,8 @@ class CheckReport:
         return Counter(f.merge for f in self.result.files if f.merge is not None)
 
     @property
-    def return_code(self) -> int:
-        return EXIT_OK if self.result.in_sync else EXIT_FOUND
+    def found(self) -> bool:
+        return not self.result.in_sync
 
     @cached_property
     def findings(self) -> list[Finding]:
@@ -139,15 +142,10 @@ class CheckReport:
         ]
         return ([bump] if bump else []) + files
 
-    def render(self, fmt: str) -> str:
-        """The report in *fmt*, one of :data:`FORMATS`."""
-        renderers = {
-            "json": lambda: to_json(self.as_json()),
-            "github": self.as_github,
-            "junit": self.as_junit,
-            "markdown": self.as_markdown,
-        }
-        return renderers.get(fmt, self.as_text)()
+    def renderers(self) -> dict[str, Callable[[], str]]:
+        """Text and JSON, and the three CI formats."""
+        ci = {"github": self.as_github, "junit": self.as_junit, "markdown": self.as_markdown}
+        return {**super().renderers(), **ci}
 
     # -- shared pieces ---------------------------------------------------------------
 
@@ -197,7 +195,7 @@ class CheckReport:
             "files": [_file_json(f) for f in r.files],
         }
 
-    def as_text(self) -> str:
+    def text_lines(self) -> list[str]:
         """A human-readable report: the files that are not up to date, the counts, the fixes."""
         r = self.result
         sha, how = self.where()
@@ -217,7 +215,7 @@ class CheckReport:
         if r.in_sync:
             lines.append(f"in sync: every overlay file is up to date with {r.upstream}")
         lines += [f"fix: {fix}" for fix in self.fixes()]
-        return "\n".join(lines) + "\n"
+        return lines
 
     def as_github(self) -> str:
         """GitHub Actions workflow commands: one annotation per finding, then a notice."""

@@ -17,7 +17,7 @@ from overlay_merge.core.hunks import parse
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.core.views import VIEW_TITLES, FileView, file_view
-from overlay_merge.reports.report import EXIT_OK, plural, short, to_json
+from overlay_merge.reports.base import Report, plural, short
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def diff_file(plan: BumpPlan, item: FilePlan, view: View, context_lines: int = 3
 
 
 @dataclass(frozen=True)
-class DiffReport:
+class DiffReport(Report):
     """``diff``: the changed files of one view; always exit 0 (like ``git diff``)."""
 
     plan: BumpPlan
@@ -118,13 +118,6 @@ class DiffReport:
         """Diff *items* of *plan* in *view*, keeping only the files that changed."""
         diffs = (diff_file(plan, item, view) for item in items)
         return cls(plan, view, tuple(d for d in diffs if d.view.changed), stat_only)
-
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
-
-    def render(self, fmt: str) -> str:
-        return to_json(self.as_json()) if fmt == "json" else self.as_text()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -168,8 +161,8 @@ class DiffReport:
             entry["diff"] = f.text
         return entry
 
-    def summary(self) -> list[str]:
-        """Per-file counts (and per-hunk ones unless ``--stat``), then the totals."""
+    def text_lines(self) -> list[str]:
+        """The summary: per-file counts (and per-hunk ones unless ``--stat``), then the totals."""
         p = self.plan
         lines = [self._title()]
         width = max((len(f.view.path) for f in self.files), default=0)
@@ -204,7 +197,8 @@ class DiffReport:
         return f"{title}, upstream at {short(p.target)}{rev}"
 
     def as_text(self) -> str:
-        text = "\n".join(self.summary()) + "\n"
+        """The summary, then (unless ``--stat``) the diffs themselves."""
+        text = super().as_text()
         if self.stat_only or not self.files:
             return text
         return text + "\n" + "".join(f.text for f in self.files)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +14,8 @@ from overlay_merge.core.takes import (
     TakeResult,
     UndoResult,
 )
+from overlay_merge.reports.base import Report, plural, short
 from overlay_merge.reports.bump import ApplyReport
-from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, Report, plural, short, to_json
 
 TAKE_NAMES = {
     HunkTake.OVERLAY: "the overlay's side",
@@ -89,30 +88,21 @@ def hunk_text(view: HunkView, base_commit: str | None = None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class HunkListReport:
+class HunkListReport(Report):
     """``resolve --list``: the conflict hunks of the files named (or of every conflict)."""
 
     files: tuple[ConflictFile, ...]
 
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": [
+                {"path": f.path, "hunks": [hunk_json(v) for v in f.hunks], "note": f.note}
+                for f in self.files
+            ],
+            "hunks_left": sum(len(f.hunks) for f in self.files),
+        }
 
-    def render(self, fmt: str) -> str:
-        if fmt == "json":
-            return to_json(
-                {
-                    "files": [
-                        {
-                            "path": f.path,
-                            "hunks": [hunk_json(v) for v in f.hunks],
-                            "note": f.note,
-                        }
-                        for f in self.files
-                    ],
-                    "hunks_left": sum(len(f.hunks) for f in self.files),
-                }
-            )
+    def text_lines(self) -> list[str]:
         lines: list[str] = []
         for f in self.files:
             if not f.hunks:
@@ -126,33 +116,34 @@ class HunkListReport:
             f"{plural(total, 'hunk')} left; take a side: "
             "`overlay-merge resolve PATH --hunk N --take overlay|upstream|both|both-upstream-first`"
         )
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 @dataclass(frozen=True)
-class TakeReport:
+class TakeReport(Report):
     """``resolve PATH --hunk N --take X`` / ``--all``: exit 1 while hunks are left in the file."""
 
     result: TakeResult
 
     @property
-    def return_code(self) -> int:
-        return EXIT_OK if self.result.settled else EXIT_FOUND
+    def found(self) -> bool:
+        return not self.result.settled
 
-    def render(self, fmt: str) -> str:
+    def as_json(self) -> dict[str, Any]:
         r = self.result
-        if fmt == "json":
-            return to_json(
-                {
-                    "path": r.path,
-                    "take": r.take,
-                    "taken": list(r.taken),
-                    "hunks_left": [{"number": v.number, "line": v.line} for v in r.left],
-                    "resolved": r.recorded is not None,
-                    "base": r.recorded,
-                    "note": r.not_recorded,
-                }
-            )
+        left = [{"number": v.number, "line": v.line} for v in r.left]
+        return {
+            "path": r.path,
+            "take": r.take,
+            "taken": list(r.taken),
+            "hunks_left": left,
+            "resolved": r.recorded is not None,
+            "base": r.recorded,
+            "note": r.not_recorded,
+        }
+
+    def text_lines(self) -> list[str]:
+        r = self.result
         numbers = ", ".join(str(n) for n in r.taken)
         hunks = f"{plural(len(r.taken), 'hunk')} ({numbers})"
         lines = [f"  took {TAKE_NAMES[r.take]} for {hunks} of {r.path}"]
@@ -163,34 +154,28 @@ class TakeReport:
             lines.append(f"  resolved  {r.path}  (base {short(r.recorded)})")
         else:
             lines.append(f"no hunk left in {r.path}; not recorded: {r.not_recorded}")
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 @dataclass(frozen=True)
-class UndoReport:
+class UndoReport(Report):
     """``resolve --undo``: the last hunk choice undone."""
 
     result: UndoResult
 
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
-
-    def render(self, fmt: str) -> str:
+    def as_json(self) -> dict[str, Any]:
         r = self.result
-        if fmt == "json":
-            return to_json(
-                {
-                    "undone": {"path": r.path, "take": r.take, "hunks": list(r.hunks)},
-                    "back_in_conflict": r.unrecorded,
-                }
-            )
+        undone = {"path": r.path, "take": r.take, "hunks": list(r.hunks)}
+        return {"undone": undone, "back_in_conflict": r.unrecorded}
+
+    def text_lines(self) -> list[str]:
+        r = self.result
         again = "; it is in conflict again" if r.unrecorded else ""
-        return f"  undid {r.take} for hunk(s) {', '.join(map(str, r.hunks))} of {r.path}{again}\n"
+        return [f"  undid {r.take} for hunk(s) {', '.join(map(str, r.hunks))} of {r.path}{again}"]
 
 
 @dataclass(frozen=True)
-class HunkSessionReport:
+class HunkSessionReport(Report):
     """What was done on the hunk screen (after the bump's own report, if any).
 
     Exit 1 while conflicts of the bump are left, as after a merge.
@@ -203,26 +188,25 @@ class HunkSessionReport:
     before: Report | None = None  # the merge report, when the screen opened after a merge
 
     @property
-    def return_code(self) -> int:
-        return EXIT_FOUND if self.left else EXIT_OK
+    def found(self) -> bool:
+        return bool(self.left)
 
-    def render(self, fmt: str) -> str:
-        if fmt == "json":
-            document: dict[str, Any] = {
-                "hunk_choices": self.taken,
-                "undone": self.undone,
-                "resolved": list(self.resolved),
-                "conflicts_left": list(self.left),
-            }
-            if self.before is not None:
-                document = {**json.loads(self.before.render("json")), **document}
-            return to_json(document)
+    def as_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "hunk_choices": self.taken,
+            "undone": self.undone,
+            "resolved": list(self.resolved),
+            "conflicts_left": list(self.left),
+        }
+        return document if self.before is None else {**self.before.as_json(), **document}
+
+    def text_lines(self) -> list[str]:
         lines: list[str] = []
         if isinstance(self.before, ApplyReport):
             # Its own "to resolve" line would repeat (or contradict) the one below.
-            lines.append(self.before.as_text(next_step=False).rstrip("\n"))
+            lines.append("\n".join(self.before.text_lines(next_step=False)).rstrip("\n"))
         elif self.before is not None:
-            lines.append(self.before.render("text").rstrip("\n"))
+            lines.append(self.before.as_text().rstrip("\n"))
         lines.append(
             f"hunk by hunk: {plural(self.taken, 'choice')}"
             + (f", {self.undone} undone" if self.undone else "")
@@ -236,4 +220,4 @@ class HunkSessionReport:
             )
         else:
             lines.append("every conflict is resolved; review with `git diff`, then commit")
-        return "\n".join(lines) + "\n"
+        return lines

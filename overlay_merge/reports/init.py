@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from overlay_merge.core.initialize import InitResult, Recorded
-from overlay_merge.reports.report import EXIT_OK, plural, short, to_json
+from overlay_merge.reports.base import Report, plural, short
 
 
 def iso_utc(when: int) -> str:
@@ -43,18 +43,11 @@ def _entry_text(entry: Recorded) -> str:
 
 
 @dataclass(frozen=True)
-class InitReport:
+class InitReport(Report):
     """Renders an :class:`InitResult`; ``init`` succeeds (exit 0) when it could run."""
 
     result: InitResult
     base_file: str = ".overlay-base"
-
-    @property
-    def return_code(self) -> int:
-        return EXIT_OK
-
-    def render(self, fmt: str) -> str:
-        return to_json(self.as_json()) if fmt == "json" else self.as_text()
 
     def as_json(self) -> dict[str, Any]:
         r = self.result
@@ -69,7 +62,7 @@ class InitReport:
             "pruned": list(r.pruned),
         }
 
-    def as_text(self) -> str:
+    def text_lines(self) -> list[str]:
         r = self.result
         lines = [_entry_text(e) for e in r.recorded]
         if r.recorded and r.infer:
@@ -99,4 +92,4 @@ class InitReport:
                 "warning: the upstream is a shallow clone: only its fetched history was "
                 f"searched (fix: `{r.shallow}`, delete the new entries, `init --infer` again)"
             )
-        return "\n".join(lines) + "\n"
+        return lines

@@ -9,7 +9,7 @@ from typing import Any
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.model import StatusState
 from overlay_merge.core.status import StatusResult
-from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, short, to_json
+from overlay_merge.reports.base import Report, short
 
 _HINTS = {
     StatusState.STALE: "upstream changed these since their base; `overlay-merge bump {pin}` merges "
@@ -24,7 +24,7 @@ _HINTS = {
 
 
 @dataclass(frozen=True)
-class StatusReport:
+class StatusReport(Report):
     """Renders a :class:`StatusResult`; exit 0 when every file is up to date, else 1."""
 
     result: StatusResult
@@ -35,13 +35,9 @@ class StatusReport:
         return Counter(f.state for f in self.result.files)
 
     @property
-    def return_code(self) -> int:
-        if self.result.bump is not None:
-            return EXIT_FOUND
-        return EXIT_OK if set(self.counts) <= {StatusState.UP_TO_DATE} else EXIT_FOUND
-
-    def render(self, fmt: str) -> str:
-        return to_json(self.as_json()) if fmt == "json" else self.as_text()
+    def found(self) -> bool:
+        up_to_date = set(self.counts) <= {StatusState.UP_TO_DATE}
+        return self.result.bump is not None or not up_to_date
 
     def as_json(self) -> dict[str, Any]:
         r = self.result
@@ -60,7 +56,7 @@ class StatusReport:
             ],
         }
 
-    def as_text(self) -> str:
+    def text_lines(self) -> list[str]:
         r = self.result
         lines = [
             f"{r.upstream} pinned at {short(r.pin)}; overlay {r.overlay}: "
@@ -91,4 +87,4 @@ class StatusReport:
             if counts.get(state) and state in _HINTS:
                 hint = _HINTS[state].format(pin=short(r.pin), base_file=self.base_file)
                 lines.append(f"{state}: {hint}")
-        return "\n".join(lines) + "\n"
+        return lines

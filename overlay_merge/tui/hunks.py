@@ -37,8 +37,8 @@ from overlay_merge.core.takes import (
     take_hunks,
     undo_last,
 )
+from overlay_merge.reports.base import plural, short
 from overlay_merge.reports.hunks import TAKE_NAMES
-from overlay_merge.reports.report import plural, short
 from overlay_merge.tui.render import (
     BASE_SIDE,
     MUTED,

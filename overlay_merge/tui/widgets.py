@@ -1,4 +1,4 @@
-"""The pieces of the bump screen: state badges, the file list, the line viewer, dialogs."""
+"""The pieces of the bump screen: state badges, the file list, the line viewer."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
 
 from overlay_merge.core.model import BumpState, Decision
 from overlay_merge.core.plan import FilePlan
@@ -172,15 +169,10 @@ class LinesView(ScrollView, can_focus=True):
     ``marks`` are the lines ``n``/``p`` jump to (conflicts, or hunks).
     """
 
+    # The arrows, PgUp/PgDn and Home/End scroll it as they do any ScrollView (whose
+    # bindings it inherits); the space bar pages down too, as in a pager.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "scroll_up", "Up", show=False),
-        Binding("down", "scroll_down", "Down", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown,space", "page_down", "Page down", show=False),
-        Binding("home", "scroll_home", "Top", show=False),
-        Binding("end", "scroll_end", "Bottom", show=False),
+        Binding("space", "page_down", "Page down", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -272,65 +264,3 @@ def is_settled(app: App[object]) -> bool:
     if any(not worker.is_finished for worker in app.workers):
         return False
     return not any(view.pending for screen in app.screen_stack for view in screen.query(LinesView))
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """Ask before a choice that writes: ``y`` or Enter accepts, ``n`` or Escape does not."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, question: Text) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question)
-            yield Static(Text.from_markup("[b]y[/b]/[b]Enter[/b] yes    [b]n[/b]/[b]Esc[/b] no"))
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
-class InfoScreen(ModalScreen[None]):
-    """A read-only panel (the commits of the range, the keys); any of q, Escape, Enter closes.
-
-    Its body scrolls (↑ ↓ PgUp PgDn Home End, focused when opened) and is cut
-    to the terminal's height, so its last line is reachable at any size.
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q,escape,enter,l,question_mark", "close", "Close")
-    ]
-    # The dialog's border (2), padding (2), title (1) and hint (1) around the body.
-    CHROME = 6
-
-    def __init__(self, title: str, body: Text) -> None:
-        super().__init__()
-        self.title_text = title
-        self.body = body
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
-            yield Static(Text(self.title_text, "bold"), id="info-title")
-            with VerticalScroll(id="info-body"):
-                yield Static(self.body)
-            yield Static(Text("↑ ↓ PgUp PgDn Home End: scroll · q/Esc: close", "dim"))
-
-    def on_mount(self) -> None:
-        self._fit()
-        self.query_one("#info-body", VerticalScroll).focus()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit()
-
-    def _fit(self) -> None:
-        # The dialog may take 90% of the height (app.tcss); the body what is left of it.
-        height = self.app.size.height * 9 // 10 - self.CHROME
-        self.query_one("#info-body", VerticalScroll).styles.max_height = max(height, 1)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -1,0 +1,53 @@
+"""``overlay-merge diff``: one of the three views as unified diffs, with counts."""
+
+from __future__ import annotations
+
+import click
+
+from overlay_merge.cli.colors import style_diff
+from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.core.model import View
+from overlay_merge.core.plan import plan_bump
+from overlay_merge.core.views import select_files
+from overlay_merge.reports.diff import DiffReport
+
+
+@click.command("diff")
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--patch",
+    "view",
+    flag_value=View.OVERLAY_CHANGES.value,
+    default=True,
+    help="What each overlay file carries against its base (base -> overlay) [default].",
+)
+@click.option(
+    "--upstream",
+    "view",
+    flag_value=View.UPSTREAM_CHANGES.value,
+    help="What upstream changed from each file's base to REV (base -> target).",
+)
+@click.option(
+    "--merged",
+    "view",
+    flag_value=View.MERGE_PREVIEW.value,
+    help="The merge preview: the overlay file -> what a bump to REV would write.",
+)
+@click.option("--rev", metavar="REV", help="Upstream target of the views [default: the pin].")
+@click.option("--stat", "stat_only", is_flag=True, help="The summary only, per file.")
+@FORMAT
+@click.pass_context
+def diff_command(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    view: str,
+    rev: str | None,
+    stat_only: bool,
+    fmt: str,
+) -> None:
+    """Show one view of the overlay files (all, or those under PATH...) as unified diffs."""
+    opened = deployment(ctx)
+    plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True)
+    report = DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
+    # Coloured on a terminal; click.echo strips the colours when stdout is piped.
+    finish(ctx, report, fmt, style=style_diff)

@@ -1,0 +1,75 @@
+"""The bump screen's modal dialogs: the question before a choice that writes, read-only panels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before a choice that writes: ``y`` or Enter accepts, ``n`` or Escape does not."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: Text) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            yield Static(Text.from_markup("[b]y[/b]/[b]Enter[/b] yes    [b]n[/b]/[b]Esc[/b] no"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class InfoScreen(ModalScreen[None]):
+    """A read-only panel (the commits of the range, the keys); any of q, Escape, Enter closes.
+
+    Its body scrolls (↑ ↓ PgUp PgDn Home End, focused when opened) and is cut
+    to the terminal's height, so its last line is reachable at any size.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape,enter,l,question_mark", "close", "Close")
+    ]
+    # The dialog's border (2), padding (2), title (1) and hint (1) around the body.
+    CHROME = 6
+
+    def __init__(self, title: str, body: Text) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(Text(self.title_text, "bold"), id="info-title")
+            with VerticalScroll(id="info-body"):
+                yield Static(self.body)
+            yield Static(Text("↑ ↓ PgUp PgDn Home End: scroll · q/Esc: close", "dim"))
+
+    def on_mount(self) -> None:
+        self._fit()
+        self.query_one("#info-body", VerticalScroll).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        # The dialog may take 90% of the height (app.tcss); the body what is left of it.
+        height = self.app.size.height * 9 // 10 - self.CHROME
+        self.query_one("#info-body", VerticalScroll).styles.max_height = max(height, 1)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
