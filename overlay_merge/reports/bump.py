@@ -12,6 +12,7 @@ from overlay_merge.core.apply import ApplyResult
 from overlay_merge.core.model import BumpChoice, BumpState, Decision
 from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.core.resolve import ResolveResult
+from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
 from overlay_merge.reports.report import EXIT_FOUND, EXIT_OK, plural, short, to_json
 
 MAX_COMMITS_SHOWN = 20
@@ -28,6 +29,9 @@ def _detail(f: FilePlan) -> str:
     parts = []
     if f.renamed_to:
         parts.append(f"-> {f.renamed_to}")
+    if f.dependencies:
+        confirmed = f.decision == Decision.CONFIRM
+        parts.append(("confirmed, was " if confirmed else "") + describe(f.dependencies))
     if f.decision != Decision.TAKE_MERGE:
         return "  ".join(parts)  # the maintainer decided: the state's advice is moot
     if f.conflict_hunks and f.state not in (BumpState.BINARY,):
@@ -49,7 +53,8 @@ class PlanReport:
 
     @property
     def return_code(self) -> int:
-        return EXIT_FOUND if self.plan.conflicting else EXIT_OK
+        """1 for conflicts, and for additions upstream broke (unless confirmed)."""
+        return EXIT_FOUND if self.plan.conflicting or self.plan.broken else EXIT_OK
 
     def render(self, fmt: str) -> str:
         return to_json(self.as_json()) if fmt == "json" else self.as_text()
@@ -67,6 +72,9 @@ class PlanReport:
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
+            if f.dependencies:
+                entry["grade"] = f.grade
+                entry["dependencies"] = dependencies_json(f.dependencies)
             files.append(entry)
         return {
             "upstream": p.upstream,
@@ -78,6 +86,7 @@ class PlanReport:
             "counts": {s: self.counts.get(s, 0) for s in BumpState},
             "files": files,
             "orphaned": list(p.orphaned),
+            "notes": list(p.notes),
         }
 
     def header(self) -> list[str]:
@@ -98,7 +107,7 @@ class PlanReport:
         if not p.files:
             lines.append("the overlay is empty: nothing to merge")
             return "\n".join(lines) + "\n"
-        width = max(len(s) for s in BumpState)
+        width = state_width(f.state for f in p.files)
         lines.append("")
         for f in p.files:
             detail = _detail(f)
@@ -111,6 +120,12 @@ class PlanReport:
         )
         if all(f.state == BumpState.UNCHANGED for f in p.files):
             lines.append("the overlay is up to date with the target: no file needs a merge")
+        lines += [f"note: {note}" for note in p.notes]
+        if any(f.flagged for f in p.files):
+            lines.append(
+                "depends-on-changed: a merge keeps those additions' bases (they stay flagged) "
+                "unless confirmed: `--decide PATH=confirm`, or `o` on the bump screen"
+            )
         lines.append(
             "choose: `--choice merge` (write the merges, stop for conflicts), "
             "`--choice update` (move the pin only), `--choice cancel`"
@@ -205,6 +220,7 @@ _DECIDED = {
     Decision.KEEP_OVERLAY: "kept",
     Decision.TAKE_UPSTREAM: "upstream",
     Decision.DROP: "dropped",
+    Decision.CONFIRM: "confirmed",
 }
 
 
@@ -219,6 +235,8 @@ def _verb(f: FilePlan) -> str:
         return "decide"
     if f.state == BumpState.CONVERGED:
         return "converged"
+    if f.state == BumpState.DEPENDS_ON_CHANGED:
+        return "flagged"  # its base stays until confirmed
     if f.state == BumpState.RENAMED_UPSTREAM:
         return "moved"
     return "merged"
