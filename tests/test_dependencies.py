@@ -235,3 +235,54 @@ def test_a_grammar_that_fails_to_load_skips_its_language(
     assert check["notes"] == plan["notes"]
     text = run_cli(sample.deployment, "check", "--against", history.c2).output
     assert "note: imports of JavaScript additions not checked" in text
+
+
+def test_the_cli_confirms_with_decide_and_refuses_what_is_not_offered(sample: Sample) -> None:
+    history = make_history(sample)
+    dry = run_cli(
+        sample.deployment, "bump", history.c2, "--dry-run", "--decide", f"{MOVED}=confirm"
+    )
+    assert f"depends-on-changed  {MOVED}  confirmed, was broken: imports" in dry.output
+    refused = {
+        f"{PLAIN}=confirm": f"{PLAIN}: decision confirm is not offered for a file in state "
+        "unchanged (offered: merge, keep)",
+        "no/such.js=confirm": "no/such.js: not an overlay file of this bump",
+        f"{MOVED}=approve": f"{MOVED}: unknown decision 'approve'",
+        "confirm": "--decide 'confirm': expected PATH=DECISION",
+    }
+    for option, message in refused.items():
+        result = run_cli(
+            sample.deployment, "bump", history.c2, "--choice", "merge", "--decide", option
+        )
+        assert result.exit_code == 3, result.output
+        assert message in result.output and result.output.count("\n") == 1
+    update = run_cli(
+        sample.deployment, "bump", history.c2, "--choice", "update", "--decide", f"{MOVED}=confirm"
+    )
+    assert update.exit_code == 2 and "--decide goes with --choice merge" in update.output
+    assert _bases(sample)[MOVED] == history.c1  # nothing was written by any of them
+    merged = run_cli(
+        sample.deployment,
+        "bump",
+        history.c2,
+        "--choice",
+        "merge",
+        "--decide",
+        f"{LOST_NAME}=confirm",
+    )
+    assert merged.exit_code == 0, merged.output
+    assert f"  confirmed {LOST_NAME}" in merged.output
+    assert (_bases(sample)[LOST_NAME], _bases(sample)[MOVED]) == (history.c2, history.c1)
+    git(sample.deployment, "add", "-A")
+    git(sample.deployment, "commit", "-q", "-m", "bump")
+    # Later, against the same pin, as check's fix says: the rest is confirmed once fixed.
+    check = run_cli(sample.deployment, "check")
+    assert check.exit_code == 1 and "--choice merge --decide PATH=confirm" in check.output
+    again = run_cli(
+        sample.deployment, "bump", history.c2, "--choice", "merge", "--decide", f"{MOVED}=confirm"
+    )
+    assert again.exit_code == 0, again.output
+    assert _bases(sample)[MOVED] == history.c2
+    code, after = _json(sample.deployment, "check")
+    assert {f["path"]: f["grade"] for f in after["files"] if f["grade"]} == {BODY: "changed"}
+    assert code == 0  # only a warning is left

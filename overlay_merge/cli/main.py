@@ -23,8 +23,8 @@ from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.lock import hold_deployment
-from overlay_merge.core.model import BumpChoice, HunkTake, View
-from overlay_merge.core.plan import plan_bump
+from overlay_merge.core.model import BumpChoice, Decision, HunkTake, View
+from overlay_merge.core.plan import decide, plan_bump
 from overlay_merge.core.status import compute_status
 from overlay_merge.core.views import select_files
 from overlay_merge.reports.bump import (
@@ -217,6 +217,15 @@ def check(ctx: click.Context, against: str | None, pinned: bool, fmt: str) -> No
 )
 @click.option("--force", is_flag=True, help="Proceed over uncommitted changes (backed up first).")
 @click.option("--allow-downgrade", is_flag=True, help="Allow a target that is not a descendant.")
+@click.option(
+    "--decide",
+    "decide_options",
+    multiple=True,
+    metavar="PATH=DECISION",
+    help="A per-file decision (repeatable; with --choice merge or --dry-run): "
+    + "|".join(Decision)
+    + " (confirm: a depends-on-changed addition works with upstream's change).",
+)
 @_FORMAT
 @click.pass_context
 def bump(
@@ -227,26 +236,45 @@ def bump(
     style: MergeStyle,
     force: bool,
     allow_downgrade: bool,
+    decide_options: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
     from overlay_merge.cli import interactive  # noqa: PLC0415
 
     deployment = _deployment(ctx)
+    decisions = _decisions(decide_options, choice, dry_run)
     if choice in (BumpChoice.MERGE, BumpChoice.UPDATE) and not dry_run:
         # Planned under the write lock too, not only applied: a plan read while
         # another writer is half-way would merge from what that writer undoes.
         with hold_deployment(deployment.layout.root, f"bump --choice {choice}"):
             plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
-            _finish(ctx, interactive.carry_out(deployment, plan, choice, {}, force=force), fmt)
+            report = interactive.carry_out(deployment, plan, choice, decisions, force=force)
+            _finish(ctx, report, fmt)
     plan = plan_bump(deployment, rev, style=style, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
         # Without a choice or a terminal the plan is printed and nothing changes (never blocks).
-        _finish(ctx, PlanReport(plan), fmt)
+        _finish(ctx, PlanReport(decide(plan, decisions)), fmt)
     if choice is None:
         _finish(ctx, interactive.bump_screen(deployment, plan, force=force), fmt)
     else:
         _finish(ctx, interactive.carry_out(deployment, plan, choice, {}, force=force), fmt)
+
+
+def _decisions(options: tuple[str, ...], choice: str | None, dry_run: bool) -> dict[str, str]:
+    """``--decide PATH=DECISION`` options as {overlay path: decision}; the core checks each."""
+    if options and not dry_run and choice != BumpChoice.MERGE:
+        raise click.UsageError("--decide goes with --choice merge (or --dry-run, to see it)")
+    decisions: dict[str, str] = {}
+    for option in options:
+        path, sep, decision = option.rpartition("=")
+        if not sep or not path:
+            raise OverlayMergeError(
+                f"--decide {option!r}: expected PATH=DECISION",
+                f"e.g. --decide skyportal/models/obj.py={Decision.KEEP_OVERLAY}",
+            )
+        decisions[path] = decision
+    return decisions
 
 
 @cli.command()

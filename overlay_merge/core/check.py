@@ -11,6 +11,9 @@ is an error.
 
 It reads and never writes: tree entries are compared first (blob ids and
 modes, no content read), and only stale files are read and merged, in memory.
+Additions are also read, for what they import: an up-to-date addition whose
+imported upstream files changed is reported with its dry-run state,
+``depends-on-changed`` (only *broken* ones put the overlay out of sync).
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ class Dependency:
         if self.missing:
             return "no longer has " + ", ".join(f"`{n}`" for n in self.missing)
         return {
-            DependencyChange.MODIFIED: "changed",
+            DependencyChange.MODIFIED: "modified",
             DependencyChange.RENAMED: f"now resolves to {self.now}",
             DependencyChange.MOVED: f"moved to {self.now}",
             DependencyChange.DELETED: "deleted",
@@ -139,7 +139,8 @@ class DependencyAnalysis:
     renames_from: RenameFinder
     skipped: dict[Language, str] = field(default_factory=dict)
     _overlay: frozenset[str] | None = None
-    _exports: dict[tuple[str, str], Exports | None] = field(default_factory=dict)
+    _exports: dict[tuple[str, Language], Exports | None] = field(default_factory=dict)
+    _found: dict[tuple[str, str, str], tuple[str | None, bool]] = field(default_factory=dict)
 
     def check(self, path: str, data: bytes, base: str) -> tuple[Dependency, ...]:
         """The upstream files addition *path* (content *data*, base *base*) imports that
@@ -273,8 +274,9 @@ class DependencyAnalysis:
 
     def _lost(self, base: str, old: str, new: str, name: str) -> bool:
         """True if *name* is surely in *old* at *base* and surely not in *new* at the target."""
-        return self._defines(base, old, name) is True and (
-            self._defines(self.target, new, name) is False
+        # The target first: a name still there (most are) needs no look at the base.
+        return self._defines(self.target, new, name) is False and (
+            self._defines(base, old, name) is True
         )
 
     def _defines(self, commit: str, path: str, name: str) -> bool | None:
@@ -287,6 +289,12 @@ class DependencyAnalysis:
     def _find(self, commit: str, path: str, name: str, depth: int) -> tuple[str | None, bool]:
         """The file of *path*'s module at *commit* that defines *name* (itself, or one it
         passes on whole), and whether a None answer is sure (all names known)."""
+        key = (commit, path, name)
+        if key not in self._found:
+            self._found[key] = self._search(commit, path, name, depth)
+        return self._found[key]
+
+    def _search(self, commit: str, path: str, name: str, depth: int) -> tuple[str | None, bool]:
         exports = self._exports_of(commit, path)
         if exports is None:
             return None, False
@@ -311,16 +319,21 @@ class DependencyAnalysis:
         return None, known
 
     def _exports_of(self, commit: str, path: str) -> Exports | None:
-        key = (commit, path)
+        """The names of upstream file *path* at *commit*, parsed once per blob: most
+        files are the same at the base and the target."""
+        language = language_of(path)
+        entry = self.upstream.entry(commit, path)
+        if language is None or entry is None:
+            return None  # CSS, JSON, an image...: no names to check
+        key = (entry.oid, language)
         if key not in self._exports:
-            self._exports[key] = self._read_exports(commit, path)
+            self._exports[key] = self._read_exports(commit, path, language)
         return self._exports[key]
 
-    def _read_exports(self, commit: str, path: str) -> Exports | None:
-        language = language_of(path)
+    def _read_exports(self, commit: str, path: str, language: Language) -> Exports | None:
         found = self.upstream.read(commit, path)
-        if language is None or found is None or b"\0" in found[0]:
-            return None  # CSS, JSON, an image...: no names to check
+        if found is None or b"\0" in found[0]:
+            return None
         try:
             root = grammars.parse(language, found[0])
         except grammars.GrammarUnavailable as exc:

@@ -209,17 +209,9 @@ def plan_bump(
     present = {f.path for f in overlay}
     orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
+    notes = planner.notes
     return BumpPlan(
-        layout.upstream,
-        layout.overlay,
-        pin,
-        target,
-        rev,
-        style,
-        files,
-        commits,
-        orphaned,
-        planner.notes,
+        layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned, notes
     )
 
 
