@@ -11,6 +11,7 @@ skip its language, never guess.
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,28 @@ def test_the_cli_confirms_with_decide_and_refuses_what_is_not_offered(sample: Sa
     code, after = _json(sample.deployment, "check")
     assert {f["path"]: f["grade"] for f in after["files"] if f["grade"]} == {BODY: "changed"}
     assert code == 0  # only a warning is left
+
+
+def test_imports_into_a_nested_submodule_not_initialized_are_said_unchecked(
+    sample: Sample,
+) -> None:
+    history = make_history(sample)
+    upstream = sample.upstream
+    git(upstream, "submodule", "deinit", "-q", "-f", "baselayer")
+    shutil.rmtree(sample.deployment / ".git/modules/skyportal/modules/baselayer")
+    shutil.rmtree(sample.overlay / "baselayer")  # its own files need baselayer's objects
+    run_cli(sample.deployment, "init", "--prune")
+    code, plan = _json(sample.deployment, "bump", history.c2, "--dry-run")
+    # BODY imports baselayer.app.access: not readable, so not checked; the rest is as always.
+    assert {f["path"]: f.get("grade") for f in plan["files"] if f.get("grade")} == {
+        MOVED: "broken",
+        LOST_NAME: "broken",
+        BODY: "changed",
+    }
+    assert plan["notes"] and all(
+        n.startswith(
+            "some imports not checked: skyportal/baselayer: nested submodule is not initialized"
+        )
+        for n in plan["notes"]
+    )
+    assert code == 1

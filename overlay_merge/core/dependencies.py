@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from overlay_merge.core.errors import OverlayMergeError
+from overlay_merge.core.git.model import Entry
 from overlay_merge.core.git.upstream import UpstreamRepo
 from overlay_merge.core.imports import grammars
 from overlay_merge.core.imports.javascript import js_exports, js_imports
@@ -129,7 +131,8 @@ class DependencyAnalysis:
 
     *overlay_paths* gives the overlay's files (asked once, when an import
     needs it): the build copies them over upstream, so an import may resolve
-    to one.  *skipped* collects why a language was not analysed.
+    to one.  *skipped* collects why a language was not analysed, *unreadable*
+    why some upstream files could not be read (their imports count as absent).
     """
 
     upstream: UpstreamRepo
@@ -138,6 +141,7 @@ class DependencyAnalysis:
     overlay_paths: Callable[[], frozenset[str]]
     renames_from: RenameFinder
     skipped: dict[Language, str] = field(default_factory=dict)
+    unreadable: dict[str, None] = field(default_factory=dict)  # why, in order met
     _overlay: frozenset[str] | None = None
     _exports: dict[tuple[str, Language], Exports | None] = field(default_factory=dict)
     _found: dict[tuple[str, str, str], tuple[str | None, bool]] = field(default_factory=dict)
@@ -172,7 +176,24 @@ class DependencyAnalysis:
         return path in self._overlay
 
     def _upstream_has(self, commit: str, path: str) -> bool:
-        return self.upstream.entry(commit, path) is not None
+        return self._entry(commit, path) is not None
+
+    def _entry(self, commit: str, path: str) -> Entry | None:
+        """The upstream file at *path*, or None, also where it cannot be read (a nested
+        submodule not initialized): then the plan says what was not checked."""
+        try:
+            return self.upstream.entry(commit, path)
+        except OverlayMergeError as exc:
+            self.unreadable.setdefault(str(exc), None)
+            return None
+
+    def _read(self, commit: str, path: str) -> bytes | None:
+        try:
+            found = self.upstream.read(commit, path)
+        except OverlayMergeError as exc:
+            self.unreadable.setdefault(str(exc), None)
+            return None
+        return None if found is None else found[0]
 
     def _resolve(self, importer: str, item: Import, language: Language, commit: str) -> str | None:
         """The file *item* names in the build's tree at *commit* (None: none of upstream's)."""
@@ -211,7 +232,11 @@ class DependencyAnalysis:
         """What upstream did to *resolved* (imported by *item*, resolving to *now* at the
         target) and to the files it passes the imported names on from (``export *``)."""
         if now is None:
-            moved = self.renames_from(base, resolved)
+            try:
+                moved = self.renames_from(base, resolved)
+            except OverlayMergeError as exc:
+                self.unreadable.setdefault(str(exc), None)
+                moved = None
             gone = DependencyChange.DELETED if moved is None else DependencyChange.MOVED
             return [self._dependency(item, base, resolved, gone, moved)]
         if now != resolved and not self._upstream_has(self.target, now):
@@ -243,7 +268,7 @@ class DependencyAnalysis:
             return DependencyChange.DELETED
         if now != path:
             return DependencyChange.RENAMED
-        same = self.upstream.entry(base, path) == self.upstream.entry(self.target, path)
+        same = self._entry(base, path) == self._entry(self.target, path)
         # The same file, yet a name it passed on (from another one) is gone: modified too.
         return None if same and not missing else DependencyChange.MODIFIED
 
@@ -257,8 +282,8 @@ class DependencyAnalysis:
         missing: tuple[str, ...] = (),
         via: str | None = None,
     ) -> Dependency:
-        before = self.upstream.read(base, path)
-        after = self.upstream.read(self.target, now or path)
+        before = self._read(base, path)
+        after = self._read(self.target, now or path)
         return Dependency(
             item.specifier,
             path,
@@ -268,8 +293,8 @@ class DependencyAnalysis:
             item.names,
             missing,
             via,
-            before=None if before is None else before[0],
-            after=None if after is None else after[0],
+            before=before,
+            after=after,
         )
 
     def _lost(self, base: str, old: str, new: str, name: str) -> bool:
@@ -322,7 +347,7 @@ class DependencyAnalysis:
         """The names of upstream file *path* at *commit*, parsed once per blob: most
         files are the same at the base and the target."""
         language = language_of(path)
-        entry = self.upstream.entry(commit, path)
+        entry = self._entry(commit, path)
         if language is None or entry is None:
             return None  # CSS, JSON, an image...: no names to check
         key = (entry.oid, language)
@@ -331,11 +356,11 @@ class DependencyAnalysis:
         return self._exports[key]
 
     def _read_exports(self, commit: str, path: str, language: Language) -> Exports | None:
-        found = self.upstream.read(commit, path)
-        if found is None or b"\0" in found[0]:
+        found = self._read(commit, path)
+        if found is None or b"\0" in found:
             return None
         try:
-            root = grammars.parse(language, found[0])
+            root = grammars.parse(language, found)
         except grammars.GrammarUnavailable as exc:
             self.skipped[language] = str(exc)
             return None

@@ -165,10 +165,13 @@ class Planner:
     @property
     def notes(self) -> tuple[str, ...]:
         """What the plan could not analyse, and why, one sentence each."""
-        return tuple(
+        analysis = self.dependencies
+        skipped = (
             f"imports of {language.display} additions not checked: {why}"
-            for language, why in sorted(self.dependencies.skipped.items())
+            for language, why in sorted(analysis.skipped.items())
         )
+        unreadable = (f"some imports not checked: {why}" for why in analysis.unreadable)
+        return (*skipped, *unreadable)
 
 
 def plan_bump(
