@@ -99,3 +99,18 @@ def test_the_code_and_docs_cite_only_this_repositorys_design() -> None:
     ]
     assert offenders == []
     assert (root / "docs" / "design.md").is_file()
+
+
+def test_only_core_imports_reads_tree_sitter_and_only_when_it_parses() -> None:
+    importers = _importers(lambda name: name.split(".")[0].startswith("tree_sitter"))
+    assert importers, "the import analysis names tree-sitter's types"
+    assert {path for path in importers if not path.startswith("core/imports/")} == set()
+    # The grammars load on first parse: planning, checking and the CLI start without them.
+    code = (
+        "import sys\nfrom overlay_merge.cli import main\nimport overlay_merge.core.check\n"
+        "print(sorted(n for n in sys.modules if n.startswith('tree_sitter')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == "[]"

@@ -1,4 +1,5 @@
-"""The three-way merge: ``git.merge.merge_file`` (libgit2) and the per-file policy ``plan._merge``.
+"""The three-way merge: ``git.merge.merge_file`` (libgit2) and the per-file policy
+``contentmerge.merge_sides``.
 
 ``git merge-file`` is the oracle: for the same inputs and labels, the merged
 bytes (merged with wide markers, then narrowed to git's labelled 7-wide ones
@@ -21,12 +22,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from overlay_merge.core.contentmerge import MergeOutcome, merge_sides
 from overlay_merge.core.git.merge import merge_file
 from overlay_merge.core.git.model import MODE_BLOB, MODE_EXEC, MODE_LINK
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.markers import WIDE_MARKER_SIZE, OwnLines, narrow_markers
 from overlay_merge.core.model import Side
-from overlay_merge.core.plan import MergeOutcome, _merge
 
 Style = Literal["merge", "diff3", "zdiff3"]
 STYLES: tuple[Style, ...] = ("merge", "diff3", "zdiff3")
@@ -85,7 +86,7 @@ def git_merge_file(
 def policy(
     base: Side | None, ours: Side, theirs: Side, style: Style = "zdiff3"
 ) -> tuple[bytes | None, int, int]:
-    merged = _merge(base, ours, theirs, LABELS, style)
+    merged = merge_sides(base, ours, theirs, LABELS, style)
     return merged.content, merged.mode, merged.conflict_hunks
 
 
@@ -234,7 +235,10 @@ def test_base_none_add_add_conflict_labels_every_marker(style: Style) -> None:
             "z",
             ">>>>>>> upstream def5678",
         )
-    assert policy(None, text(ours), text(theirs), style) == (content, MODE_BLOB, 1)
+    # The bump merges an add/add two-way whatever the style (docs/design.md §5): no base
+    # section, conflicts split at the lines both sides share, as git's merge style.
+    two_way, _ = merge(None, ours, theirs, "merge")
+    assert policy(None, text(ours), text(theirs), style) == (two_way, MODE_BLOB, 1)
 
 
 def test_identical_sides() -> None:
@@ -307,7 +311,7 @@ def test_non_ascii_labels() -> None:
     assert "||||||| base été\n".encode() in content
     assert ">>>>>>> 上流 def5678\n".encode() in content
     assert hunk_count(content) == 1
-    assert _merge(
+    assert merge_sides(
         text(lines("a")), text(lines("b")), text(lines("c")), labels, "zdiff3"
     ) == MergeOutcome(content, MODE_BLOB, 1)
 
@@ -394,8 +398,11 @@ def test_merge_matches_git_merge_file(
             assert len(parsed.hunks) == conflicts
         else:
             assert "cannot be told from the file's own" in parsed.problem.what
-    # The bump's policy gives git's answer too.
+    # The bump's policy gives git's answer too; for an add/add, git's two-way one
+    # whatever the style (docs/design.md §5).
     sides = None if base is None else text(base)
+    if base is None:
+        expected, conflicts = git_merge_file(base, ours, theirs, "merge")
     assert policy(sides, text(ours), text(theirs), style) == (expected, MODE_BLOB, conflicts)
 
 
@@ -462,7 +469,7 @@ def test_conflicts_contain_both_sides_changed_lines(
         assert parse(content, OwnLines.of(base, b"".join(ours), b"".join(theirs))).in_conflict
 
 
-# -- _merge: the per-file policy ---------------------------------------------------------
+# -- merge_sides: the per-file policy ---------------------------------------------------------
 
 CHANGED_O = BASE.replace(b"2\n", b"two\n")
 CHANGED_T = BASE.replace(b"9\n", b"nine\n")

@@ -97,6 +97,8 @@ def test_json_has_every_key_for_every_file() -> None:
         "renamed_to",
         "first_marker_line",
         "unmerged",
+        "grade",  # added with depends-on-changed: null for every other file
+        "dependencies",
     }
     assert all(set(f) == keys for f in doc["files"])
     assert doc["against"] == "release/1,2" and doc["pin"] == PIN

@@ -384,9 +384,13 @@ def _new_bases(deployment: Deployment, plan: BumpPlan) -> dict[str, str]:
             continue
         # A moved file is recorded at the target even in conflict: the old base
         # has no file at the new path, so it could only mislead the next bump.
+        # A depends-on-changed addition keeps its base until the maintainer
+        # confirms it (docs/design.md §5): so it stays flagged.
         keep_base = (
-            item.conflicting and not item.renamed_to
-        ) or item.decision == Decision.KEEP_OVERLAY
+            (item.conflicting and not item.renamed_to)
+            or item.decision == Decision.KEEP_OVERLAY
+            or item.flagged
+        )
         bases[item.target_path] = item.base_commit if keep_base else plan.target
     return bases
 

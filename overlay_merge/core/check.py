@@ -11,12 +11,16 @@ is an error.
 
 It reads and never writes: tree entries are compared first (blob ids and
 modes, no content read), and only stale files are read and merged, in memory.
+Additions are also read, for what they import: an up-to-date addition whose
+imported upstream files changed is reported with its dry-run state,
+``depends-on-changed`` (only *broken* ones put the overlay out of sync).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from overlay_merge.core.dependencies import Dependency, Grade, grade_of
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.model import MergeStyle
@@ -56,6 +60,13 @@ class FileCheck:
     first_marker_line: int | None = None
     unmerged: bool = False
     base_line: int | None = None
+    # An up-to-date addition whose imported upstream files changed (merge depends-on-changed)
+    dependencies: tuple[Dependency, ...] = ()
+
+    @property
+    def grade(self) -> Grade | None:
+        """How sure it is that the addition needs an edit (None: its imports did not change)."""
+        return grade_of(self.dependencies)
 
     @property
     def conflicting(self) -> bool:
@@ -78,11 +89,17 @@ class CheckResult:
     against: str | None = None
     pinned: bool = False
     bump: BumpProgress | None = None  # while a bump is unfinished
+    notes: tuple[str, ...] = ()  # what was not analysed, and why
 
     @property
     def in_sync(self) -> bool:
-        """Every file up to date and no bump unfinished."""
-        return self.bump is None and all(f.state == StatusState.UP_TO_DATE for f in self.files)
+        """Every file up to date, no addition broken by upstream, no bump unfinished.
+
+        An addition whose imports only *changed* is a warning, not drift.
+        """
+        return self.bump is None and all(
+            f.state == StatusState.UP_TO_DATE and f.grade != Grade.BROKEN for f in self.files
+        )
 
 
 def compute_check(
@@ -126,6 +143,7 @@ def compute_check(
         against,
         pinned and against is None,
         survey.bump,
+        checker.planner.notes,
     )
 
 
@@ -181,10 +199,27 @@ class _Checker:
                 first_marker_line=first_marker_line(data, own),
                 unmerged=path in self.survey.unmerged,
             )
+        if status.state == StatusState.UP_TO_DATE and status.kind == FileKind.ADDITION:
+            return self._addition(status)
         if status.state == StatusState.ORPHANED:
             base_line = self.base_lines(path)
             return FileCheck(path, status.kind, status.base, status.state, base_line=base_line)
         return FileCheck(path, status.kind, status.base, status.state)
+
+    def _addition(self, status: FileStatus) -> FileCheck:
+        """An up-to-date addition: the upstream files it imports may have changed under it."""
+        path, base = status.path, status.base
+        plan = None if base is None else plan_file(self.planner, self.items[path], base)
+        if plan is None or plan.state != BumpState.DEPENDS_ON_CHANGED:
+            return FileCheck(path, status.kind, base, status.state)
+        return FileCheck(
+            path,
+            status.kind,
+            base,
+            status.state,
+            merge=plan.state,
+            dependencies=plan.dependencies,
+        )
 
 
 class _LazyBaseLines:

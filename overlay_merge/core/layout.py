@@ -20,6 +20,9 @@ from pathlib import Path
 
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.errors import quote as _q
+from overlay_merge.core.imports.config import KEYS as IMPORT_KEYS
+from overlay_merge.core.imports.config import import_config
+from overlay_merge.core.imports.model import ImportConfig
 from overlay_merge.core.paths import file_kind, first_symlink, path_problem, read_regular
 
 if sys.version_info >= (3, 11):
@@ -33,7 +36,7 @@ DEFAULTS: Mapping[str, str] = {
     "base-file": ".overlay-base",
     "build-dir": "patched_skyportal",
 }
-_KEYS = (*DEFAULTS, "exclude")
+_KEYS = (*DEFAULTS, "exclude", *IMPORT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Layout:
     base_file: str = DEFAULTS["base-file"]
     build_dir: str = DEFAULTS["build-dir"]
     exclude: tuple[str, ...] = field(default_factory=tuple)
+    imports: ImportConfig = field(default_factory=ImportConfig)  # where imports resolve
 
     # Cached: the hot paths ask for these once per overlay file.
     @cached_property
@@ -220,6 +224,7 @@ def load_layout(
         base_file=values["base-file"],
         build_dir=values["build-dir"],
         exclude=(*globs, *(exclude or ())),
+        imports=import_config(section),
     )
 
 

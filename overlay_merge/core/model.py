@@ -46,6 +46,8 @@ class BumpState(ValueEnum):
     RENAMED_UPSTREAM = "renamed-upstream"
     ADDED_UPSTREAM = "added-upstream"
     BINARY = "binary"
+    # An addition upstream still lacks whose imported upstream modules changed.
+    DEPENDS_ON_CHANGED = "depends-on-changed"
 
 
 # States that leave work for the maintainer after a merge.
@@ -63,6 +65,8 @@ class Decision(ValueEnum):
     KEEP_OVERLAY = "keep"  # leave the overlay file and its base as they are
     TAKE_UPSTREAM = "upstream"  # replace the overlay copy with upstream's version
     DROP = "drop"  # delete the overlay file and its base entry
+    # depends-on-changed: the addition was checked against upstream's change; its base moves
+    CONFIRM = "confirm"
 
 
 class FileKind(ValueEnum):

@@ -10,19 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from overlay_merge.core.contentmerge import merge_sides
+from overlay_merge.core.dependencies import Dependency, DependencyAnalysis, Grade, grade_of
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, first_of, quote
 from overlay_merge.core.git.deployment import open_deployment
-from overlay_merge.core.git.merge import merge_file
-from overlay_merge.core.git.model import MODE_LINK, MergeStyle
+from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.journal import require_no_unfinished_bump
-from overlay_merge.core.markers import (
-    WIDE_MARKER_SIZE,
-    OwnLines,
-    conflict_labels,
-    first_marker_line,
-    narrow_markers,
-)
+from overlay_merge.core.markers import OwnLines, conflict_labels, first_marker_line
 from overlay_merge.core.model import (
     CONFLICTING,
     DROPPABLE,
@@ -59,11 +54,23 @@ class FilePlan:
     content: bytes | None = None
     mode: int | None = None
     decision: Decision = Decision.TAKE_MERGE
+    # depends-on-changed: the upstream files the addition imports that changed
+    dependencies: tuple[Dependency, ...] = ()
 
     @property
     def target_path(self) -> str:
         """Where the file lives after the merge."""
         return self.renamed_to or self.path
+
+    @property
+    def grade(self) -> Grade | None:
+        """How sure it is that a depends-on-changed addition needs an edit (None: no such state)."""
+        return grade_of(self.dependencies)
+
+    @property
+    def flagged(self) -> bool:
+        """A depends-on-changed addition the maintainer has not confirmed: its base stays."""
+        return bool(self.dependencies) and self.decision != Decision.CONFIRM
 
     @property
     def conflicting(self) -> bool:
@@ -95,6 +102,7 @@ class BumpPlan:
     files: tuple[FilePlan, ...]
     commits: tuple[tuple[str, str], ...]
     orphaned: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what was not analysed, and why (a grammar failed to load)
 
     def count(self, state: BumpState) -> int:
         return sum(1 for f in self.files if f.state == state)
@@ -102,6 +110,11 @@ class BumpPlan:
     @property
     def conflicting(self) -> tuple[FilePlan, ...]:
         return tuple(f for f in self.files if f.conflicting)
+
+    @property
+    def broken(self) -> tuple[FilePlan, ...]:
+        """Unconfirmed additions whose imports upstream broke (docs/design.md §5)."""
+        return tuple(f for f in self.files if f.flagged and f.grade == Grade.BROKEN)
 
 
 RenameFinder = Callable[[str, str], "str | None"]
@@ -133,11 +146,32 @@ class Planner:
     target: str
     style: MergeStyle
     renames_from: RenameFinder
+    dependencies: DependencyAnalysis
 
     @classmethod
     def to(cls, deployment: Deployment, target: str, style: MergeStyle) -> Planner:
         """The planner of the files of *deployment* bumped to *target*."""
-        return cls(deployment, target, style, rename_finder(deployment, target))
+        layout = deployment.layout
+        renames = rename_finder(deployment, target)
+        analysis = DependencyAnalysis(
+            deployment.upstream,
+            target,
+            layout.imports,
+            lambda: frozenset(f.path for f in scan_overlay(layout)),
+            renames,
+        )
+        return cls(deployment, target, style, renames, analysis)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the plan could not analyse, and why, one sentence each."""
+        analysis = self.dependencies
+        skipped = (
+            f"imports of {language.display} additions not checked: {why}"
+            for language, why in sorted(analysis.skipped.items())
+        )
+        unreadable = (f"some imports not checked: {why}" for why in analysis.unreadable)
+        return (*skipped, *unreadable)
 
 
 def plan_bump(
@@ -173,12 +207,14 @@ def plan_bump(
         _require_descendant(deployment, rev, pin, target)
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
-    files = _plan_files(Planner.to(deployment, target, style), overlay, bases)
+    planner = Planner.to(deployment, target, style)
+    files = _plan_files(planner, overlay, bases)
     present = {f.path for f in overlay}
     orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
+    notes = planner.notes
     return BumpPlan(
-        layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned
+        layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned, notes
     )
 
 
@@ -308,6 +344,11 @@ def plan_file(
     same = base is not None and upstream.entry(base_commit, path) == upstream.entry(target, path)
     theirs = base if same else side_of(upstream.read(target, path))
     kind = FileKind.PATCH if base is not None else FileKind.ADDITION
+    if base is None and theirs is None:
+        # An addition upstream still lacks: nothing to merge, but what it imports may break it.
+        changed = planner.dependencies.check(path, ours_data, base_commit)
+        state = BumpState.DEPENDS_ON_CHANGED if changed else BumpState.UNCHANGED
+        return FilePlan(path, kind, state, base_commit, ours, dependencies=changed)
     renamed_to = None
     if base is not None and theirs is None:
         renamed_to = planner.renames_from(base_commit, path)
@@ -330,7 +371,7 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
     if item.renamed_to is None and ours == theirs:
         return replace(item, state=BumpState.CONVERGED)
     labels = conflict_labels(item.base_commit, planner.target)
-    merge = _merge(base, ours, theirs, labels, planner.style)
+    merge = merge_sides(base, ours, theirs, labels, planner.style)
     if base is None:
         state = BumpState.ADDED_UPSTREAM
     elif item.renamed_to is not None:
@@ -348,55 +389,18 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
     )
 
 
-@dataclass(frozen=True)
-class MergeOutcome:
-    """A file's three-way merge: its bytes (None: binary, no markers), mode and conflicts."""
-
-    content: bytes | None
-    mode: int
-    conflict_hunks: int = 0
-
-
-def _merge(
-    base: Side | None, ours: Side, theirs: Side, labels: tuple[str, str, str], style: MergeStyle
-) -> MergeOutcome:
-    """Merge contents and modes."""
-    # A mode change is taken from the side that made it; the overlay wins a tie.
-    mode = theirs.mode if base is not None and ours.mode == base.mode else ours.mode
-    if base is not None and ours.data == base.data:
-        return MergeOutcome(theirs.data, mode)
-    if ours.data == theirs.data or (base is not None and theirs.data == base.data):
-        return MergeOutcome(ours.data, mode)
-    sides = (ours, theirs) if base is None else (base, ours, theirs)
-    if any(b"\0" in s.data or s.mode == MODE_LINK for s in sides):
-        # Binary content and symlinks get no markers: the maintainer picks a side.
-        return MergeOutcome(None, mode, 1)
-    base_data = None if base is None else base.data
-    content, clean = merge_file(
-        base_data,
-        ours.data,
-        theirs.data,
-        labels=labels,
-        style=style,
-        marker_size=WIDE_MARKER_SIZE,
-    )
-    if content is None:
-        return MergeOutcome(None, mode, 1)
-    if clean:
-        return MergeOutcome(content, mode)
-    encoded = (labels[0].encode(), labels[1].encode(), labels[2].encode())
-    narrowed = narrow_markers(content, encoded)
-    return MergeOutcome(narrowed.content, mode, max(1, narrowed.hunks))
-
-
 def allowed_decisions(item: FilePlan) -> tuple[Decision, ...]:
     """The per-file decisions offered for *item* (docs/design.md §5), the default first.
 
     Taking upstream's version needs one (not for a file deleted upstream, nor
     an addition upstream still lacks); dropping is offered for files upstream
-    now carries (``converged``) or deleted (``deleted-upstream``).
+    now carries (``converged``) or deleted (``deleted-upstream``); confirming
+    (the addition works with upstream's change: its base moves) for
+    ``depends-on-changed``, whose default keeps its base.
     """
     allowed = [Decision.TAKE_MERGE, Decision.KEEP_OVERLAY]
+    if item.dependencies:
+        allowed.append(Decision.CONFIRM)
     if item.theirs is not None:
         allowed.append(Decision.TAKE_UPSTREAM)
     if item.state in DROPPABLE:
@@ -437,7 +441,7 @@ def _decided(item: FilePlan, decision: Decision | None) -> FilePlan:
     if decision == Decision.TAKE_UPSTREAM and item.theirs is not None:
         theirs = item.theirs
         return replace(item, decision=decision, content=theirs.data, mode=theirs.mode)
-    if decision == Decision.DROP:
+    if decision in (Decision.DROP, Decision.CONFIRM):
         return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
     return item
 

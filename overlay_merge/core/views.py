@@ -84,10 +84,16 @@ def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 
-def file_view(plan: BumpPlan, item: FilePlan, view: View) -> FileView:
-    """The *view* (``patch``, ``upstream`` or ``merged``) of one file of *plan*."""
+def file_view(plan: BumpPlan, item: FilePlan, view: View, imported: int = 0) -> FileView:
+    """The *view* (``patch``, ``upstream`` or ``merged``) of one file of *plan*.
+
+    For a ``depends-on-changed`` addition, what upstream changed is the
+    upstream diff of the modules it imports: *imported* says which (0-based).
+    """
     if view == View.OVERLAY_CHANGES:
         return _overlay_changes_view(item)
+    if view == View.UPSTREAM_CHANGES and item.dependencies:
+        return _imported_module_view(plan, item, imported % len(item.dependencies))
     if view == View.UPSTREAM_CHANGES:
         return _upstream_changes_view(plan, item)
     if view == View.MERGE_PREVIEW:
@@ -136,12 +142,36 @@ def _upstream_changes_view(plan: BumpPlan, item: FilePlan) -> FileView:
     )
 
 
+def _imported_module_view(plan: BumpPlan, item: FilePlan, index: int) -> FileView:
+    """What upstream changed in module *index* of those the addition *item* imports."""
+    dependency = item.dependencies[index]
+    now = dependency.now or dependency.path
+    count = len(item.dependencies)
+    note = f"import {index + 1}/{count}, line {dependency.line}: "
+    note += f"{dependency.grade}, {dependency.summary()}"
+    return FileView(
+        item.path,
+        View.UPSTREAM_CHANGES,
+        dependency.path,
+        now,
+        dependency.before,
+        dependency.after,
+        f"{dependency.path.rpartition('/')[2]} {short_sha(item.base_commit)}",
+        f"{now.rpartition('/')[2]} {short_sha(plan.target)}",
+        note,
+    )
+
+
 def _merged_note(item: FilePlan) -> str:
     """Why the merged side is what it is: the decision, else the state."""
     if item.decision == Decision.DROP:
         return "dropped: the overlay file is deleted, and its base entry"
     if item.decision == Decision.KEEP_OVERLAY:
         return "kept: the overlay file and its base stay as they are"
+    if item.decision == Decision.CONFIRM:
+        return "confirmed: the addition works with upstream's change; its base moves"
+    if item.flagged:
+        return "depends on changed upstream code: content untouched, base kept until confirmed"
     moved = f"moves to {item.renamed_to}" if item.renamed_to else ""
     if item.decision == Decision.TAKE_UPSTREAM:
         return _join("upstream's version replaces the overlay copy", moved)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from overlay_merge.core.model import BumpChoice, BumpState, Decision
 from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.reports.base import Report, plural, short
+from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
 
 if TYPE_CHECKING:
     # Only a merge's report holds one: the plan (``--dry-run``) needs none of the
@@ -30,6 +31,9 @@ def _detail(f: FilePlan) -> str:
     parts = []
     if f.renamed_to:
         parts.append(f"-> {f.renamed_to}")
+    if f.dependencies:
+        confirmed = f.decision == Decision.CONFIRM
+        parts.append(("confirmed, was " if confirmed else "") + describe(f.dependencies))
     if f.decision != Decision.TAKE_MERGE:
         return "  ".join(parts)  # the maintainer decided: the state's advice is moot
     if f.conflict_hunks and f.state not in (BumpState.BINARY,):
@@ -51,7 +55,8 @@ class PlanReport(Report):
 
     @property
     def found(self) -> bool:
-        return bool(self.plan.conflicting)
+        """Conflicts, and additions upstream broke (unless confirmed)."""
+        return bool(self.plan.conflicting or self.plan.broken)
 
     def as_json(self) -> dict[str, Any]:
         p = self.plan
@@ -66,6 +71,9 @@ class PlanReport(Report):
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
+            if f.dependencies:
+                entry["grade"] = f.grade
+                entry["dependencies"] = dependencies_json(f.dependencies)
             files.append(entry)
         return {
             "upstream": p.upstream,
@@ -77,6 +85,7 @@ class PlanReport(Report):
             "counts": {s: self.counts.get(s, 0) for s in BumpState},
             "files": files,
             "orphaned": list(p.orphaned),
+            "notes": list(p.notes),
         }
 
     def header(self) -> list[str]:
@@ -97,7 +106,7 @@ class PlanReport(Report):
         if not p.files:
             lines.append("the overlay is empty: nothing to merge")
             return lines
-        width = max(len(s) for s in BumpState)
+        width = state_width(f.state for f in p.files)
         lines.append("")
         for f in p.files:
             detail = _detail(f)
@@ -110,6 +119,12 @@ class PlanReport(Report):
         )
         if all(f.state == BumpState.UNCHANGED for f in p.files):
             lines.append("the overlay is up to date with the target: no file needs a merge")
+        lines += [f"note: {note}" for note in p.notes]
+        if any(f.flagged for f in p.files):
+            lines.append(
+                "depends-on-changed: a merge keeps those additions' bases (they stay flagged) "
+                "unless confirmed: `--decide PATH=confirm`, or `o` on the bump screen"
+            )
         lines.append(
             "choose: `--choice merge` (write the merges, stop for conflicts), "
             "`--choice update` (move the pin only), `--choice cancel`"
@@ -201,6 +216,7 @@ _DECIDED = {
     Decision.KEEP_OVERLAY: "kept",
     Decision.TAKE_UPSTREAM: "upstream",
     Decision.DROP: "dropped",
+    Decision.CONFIRM: "confirmed",
 }
 
 
@@ -214,7 +230,11 @@ def _verb(f: FilePlan) -> str:
         return "conflict"
     if f.state in (BumpState.BINARY, BumpState.DELETED_UPSTREAM):
         return "decide"
-    return "converged" if f.state == BumpState.CONVERGED else "merged"
+    if f.state == BumpState.CONVERGED:
+        return "converged"
+    if f.state == BumpState.DEPENDS_ON_CHANGED:
+        return "flagged"  # its base stays until confirmed
+    return "merged"
 
 
 @dataclass(frozen=True)

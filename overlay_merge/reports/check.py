@@ -16,10 +16,17 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from overlay_merge.core.check import CheckResult, FileCheck
+from overlay_merge.core.dependencies import Grade
 from overlay_merge.core.errors import quote
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.model import BumpState, StatusState
 from overlay_merge.reports.base import Report, plural, short
+from overlay_merge.reports.dependencies import (
+    dependencies_json,
+    describe,
+    flagged_summary,
+    state_width,
+)
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
 ERROR = "error"
@@ -62,9 +69,26 @@ def _stale_message(f: FileCheck) -> str:
     return messages.get(f.merge, changed) if f.merge else changed
 
 
+def _dependency_finding(f: FileCheck, result: CheckResult) -> Finding:
+    """An up-to-date addition whose imported upstream files changed: broken is an error."""
+    broken = f.grade == Grade.BROKEN
+    level = ERROR if broken else WARNING
+    title = "addition broken by upstream" if broken else "addition's imports changed upstream"
+    fix = (
+        "adapt the addition to upstream's change if needed, then confirm it: "
+        f"`overlay-merge bump {quote(result.against or short(result.target))} --choice merge "
+        "--decide PATH=confirm` (or `o` on the bump screen)"
+    )
+    where = f"{result.overlay}/{f.path}"
+    line = f.dependencies[0].line if f.dependencies else None
+    return Finding(level, title, describe(f.dependencies), fix, where, line, f)
+
+
 def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
     where = f"{result.overlay}/{f.path}"
     level = ERROR if f.conflicting else WARNING
+    if f.state == StatusState.UP_TO_DATE and f.dependencies:
+        return _dependency_finding(f, result)
     if f.state == StatusState.STALE:
         title = f"overlay drift: {f.merge}"
         message = _stale_message(f)
@@ -138,7 +162,7 @@ class CheckReport(Report):
         files = [
             _file_finding(f, self.result)
             for f in self.result.files
-            if f.state != StatusState.UP_TO_DATE
+            if f.state != StatusState.UP_TO_DATE or f.dependencies
         ]
         return ([bump] if bump else []) + files
 
@@ -159,7 +183,8 @@ class CheckReport(Report):
     def summary(self) -> str:
         """``12 files: 5 up-to-date, 7 stale (2 clean, 1 conflict)``."""
         files = self.result.files
-        counts, merges = self.counts, self.merge_counts
+        counts = self.counts
+        merges = Counter(f.merge for f in files if f.merge and f.state == StatusState.STALE)
         parts = [f"{counts[s]} {s}" for s in StatusState if counts.get(s)]
         if merges:
             detail = ", ".join(f"{merges[s]} {s}" for s in BumpState if merges.get(s))
@@ -167,6 +192,9 @@ class CheckReport(Report):
                 p + f" ({detail})" if p.endswith(f" {StatusState.STALE}") else p for p in parts
             ]
         text = f"{plural(len(files), 'file')}: " + ", ".join(parts) if files else "no files"
+        flagged = flagged_summary(f.dependencies for f in files)
+        if flagged:
+            text += f"; {flagged}"
         if self.result.bump == BumpProgress.INTERRUPTED:
             text += "; a bump was interrupted"
         elif self.result.bump:
@@ -193,6 +221,7 @@ class CheckReport(Report):
             "counts": {s: self.counts.get(s, 0) for s in StatusState},
             "merge_counts": {s: self.merge_counts.get(s, 0) for s in BumpState},
             "files": [_file_json(f) for f in r.files],
+            "notes": list(r.notes),
         }
 
     def text_lines(self) -> list[str]:
@@ -201,7 +230,7 @@ class CheckReport(Report):
         sha, how = self.where()
         lines = [f"check {r.upstream} at {sha} ({how}): overlay {r.overlay}"]
         width = max(len(s) for s in StatusState)
-        merge_width = max(len(s) for s in BumpState)
+        merge_width = state_width(f.merge for f in r.files)
         for finding in self.findings:
             f = finding.file
             if f is None:
@@ -214,6 +243,7 @@ class CheckReport(Report):
         lines.append(self.summary())
         if r.in_sync:
             lines.append(f"in sync: every overlay file is up to date with {r.upstream}")
+        lines += [f"note: {note}" for note in r.notes]
         lines += [f"fix: {fix}" for fix in self.fixes()]
         return lines
 
@@ -246,7 +276,7 @@ class CheckReport(Report):
         cases += [(r.overlay, f.path, by_path.get(f.path)) for f in r.files]
         counts = {
             "tests": str(len(cases)),
-            "failures": str(sum(1 for *_, finding in cases if finding)),
+            "failures": str(sum(1 for *_, finding in cases if _fails(finding))),
             "errors": "0",
         }
         suites = ET.Element("testsuites", {"name": "overlay-merge check", **counts})
@@ -260,8 +290,11 @@ class CheckReport(Report):
             case = ET.SubElement(
                 suite, "testcase", {"classname": _xml(classname), "name": _xml(case_name)}
             )
-            if finding is not None:
+            if _fails(finding):
+                assert finding is not None
                 _junit_failure(case, finding)
+            elif finding is not None:  # a warning that does not fail the check
+                ET.SubElement(case, "system-out").text = _xml(_junit_detail(finding))
         ET.indent(suites)
         body = ET.tostring(suites, encoding="unicode")
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
@@ -308,6 +341,8 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "renamed_to": f.renamed_to,
         "first_marker_line": f.first_marker_line,
         "unmerged": f.unmerged,
+        "grade": f.grade,
+        "dependencies": dependencies_json(f.dependencies),
     }
 
 
@@ -332,18 +367,30 @@ def _xml(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
+def _fails(finding: Finding | None) -> bool:
+    """True if *finding* fails the check: all do, but an addition whose imports only changed."""
+    if finding is None:
+        return False
+    f = finding.file
+    return not (f is not None and f.state == StatusState.UP_TO_DATE and finding.level == WARNING)
+
+
+def _junit_detail(finding: Finding) -> str:
+    where = f"{finding.where}:{finding.line}" if finding.where and finding.line else finding.where
+    detail = [f"{finding.title}: {finding.message}"]
+    if where:
+        detail.append(f"at {where}")
+    detail.append(f"fix: {finding.fix}")
+    return "\n".join(detail)
+
+
 def _junit_failure(case: ET.Element, finding: Finding) -> None:
     kind = "bump"
     if finding.file is not None:
         f = finding.file
         kind = f"{f.state}/{f.merge}" if f.merge else f.state
     failure = ET.SubElement(case, "failure", {"message": _xml(finding.message), "type": kind})
-    where = f"{finding.where}:{finding.line}" if finding.where and finding.line else finding.where
-    detail = [f"{finding.title}: {finding.message}"]
-    if where:
-        detail.append(f"at {where}")
-    detail.append(f"fix: {finding.fix}")
-    failure.text = _xml("\n".join(detail))
+    failure.text = _xml(_junit_detail(finding))
 
 
 def _cell(text: str) -> str:

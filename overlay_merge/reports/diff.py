@@ -82,9 +82,14 @@ def hunk_stats(patch: bytes) -> tuple[HunkStat, ...]:
     )
 
 
-def diff_file(plan: BumpPlan, item: FilePlan, view: View, context_lines: int = 3) -> FileDiff:
-    """The *view* of *item* as a :class:`FileDiff` (empty text when the sides are equal)."""
-    fv = file_view(plan, item, view)
+def diff_file(
+    plan: BumpPlan, item: FilePlan, view: View, context_lines: int = 3, imported: int = 0
+) -> FileDiff:
+    """The *view* of *item* as a :class:`FileDiff` (empty text when the sides are equal).
+
+    *imported*: which imported module's change a depends-on-changed addition shows.
+    """
+    fv = file_view(plan, item, view, imported)
     result = fv.diff(context_lines)
     binary = result.binary or fv.binary
     text = result.patch.decode("utf-8", errors="replace")

@@ -39,6 +39,7 @@ from overlay_merge.tui.widgets import (
 )
 
 Apply = Callable[[BumpChoice, Mapping[str, str]], Report]
+CacheKey = tuple[str, str, str, int]  # path, view, decision, imported module shown
 """What the CLI does with a choice (``merge``, ``update``, ``cancel``) and the decisions."""
 
 TAB_TITLES = {
@@ -51,6 +52,7 @@ DECISION_NAMES = {
     Decision.KEEP_OVERLAY: "keep the overlay",
     Decision.TAKE_UPSTREAM: "take upstream's version",
     Decision.DROP: "drop the overlay file",
+    Decision.CONFIRM: "confirmed: its base moves",
 }
 KEYS_HELP = """\
 [b]choices[/b] (bump only)
@@ -63,6 +65,9 @@ KEYS_HELP = """\
   k        keep the overlay file as it is (its base stays)
   t        take upstream's version
   d        drop the overlay file (converged, deleted-upstream)
+  o        confirm a depends-on-changed addition works with
+           upstream's change (its base moves; else it stays)
+  i        its imported modules' upstream diffs, one by one
 
 [b]moving around[/b]
   ↑ ↓      select a file
@@ -97,6 +102,8 @@ class BumpApp(App[Report | None]):
         Binding("k", "decide('keep')", "Keep"),
         Binding("t", "decide('upstream')", "Upstream"),
         Binding("d", "decide('drop')", "Drop"),
+        Binding("o", "decide('confirm')", "Confirm", show=False),
+        Binding("i", "imported", "Imported module", show=False),
         Binding("n", "jump(1)", "Next conflict"),
         Binding("p", "jump(-1)", "Prev", show=False),
         Binding("l", "commits", "Commits", show=False),
@@ -128,7 +135,8 @@ class BumpApp(App[Report | None]):
         self.decided = plan
         self.error: OverlayMergeError | None = None
         self.report: Report | None = None  # set once the choice is carried out
-        self._cache: dict[tuple[str, str, str], Rendered] = {}
+        self._cache: dict[CacheKey, Rendered] = {}
+        self._imported: dict[str, int] = {}  # which imported module `i` shows, per file
 
     # -- layout ---------------------------------------------------------------
 
@@ -215,10 +223,10 @@ class BumpApp(App[Report | None]):
 
     def _rendered(self, item: FilePlan, view: str) -> Rendered:
         """*view* of *item*, from the cache; a big one plain now, highlighted in a worker."""
-        key = (item.path, view, item.decision)
+        key = self._key(item, view)
         rendered = self._cache.get(key)
         if rendered is None:
-            fd = diff_file(self.decided, item, View(view))
+            fd = diff_file(self.decided, item, View(view), imported=key[3])
             big = fd.text.count("\n") > SYNC_HIGHLIGHT_LINES or (
                 view == View.MERGE_PREVIEW
                 and (fd.view.new or b"").count(b"\n") > SYNC_HIGHLIGHT_LINES
@@ -237,16 +245,19 @@ class BumpApp(App[Report | None]):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _highlight(self, key: tuple[str, str, str], fd: FileDiff) -> None:
+    def _highlight(self, key: CacheKey, fd: FileDiff) -> None:
         # pygments takes ~0.3 s on 5,000 lines: the plain lines are shown at once.
         rendered = render(fd, highlight_now=True)
         self.call_from_thread(self._highlighted, key, rendered)
 
-    def _highlighted(self, key: tuple[str, str, str], rendered: Rendered) -> None:
+    def _key(self, item: FilePlan, view: str) -> CacheKey:
+        return (item.path, view, item.decision, self._imported.get(item.path, 0))
+
+    def _highlighted(self, key: CacheKey, rendered: Rendered) -> None:
         self._cache[key] = rendered
         item = self._selected()
         view = self.query_one(TabbedContent).active
-        if item is not None and (item.path, view, item.decision) == key:
+        if item is not None and self._key(item, view) == key:
             self._show_rendered(view, rendered, keep_position=True)
 
     def _file_info(self, item: FilePlan) -> Text:
@@ -257,9 +268,13 @@ class BumpApp(App[Report | None]):
         if not self.review:
             # The decision first: at 80 columns the end of the line is cut.
             chosen = item.decision != Decision.TAKE_MERGE
-            info.append(" ").append(DECISION_NAMES[item.decision], "bold yellow" if chosen else "")
+            name = "base kept (o: confirm)" if item.flagged else DECISION_NAMES[item.decision]
+            info.append(" ").append(name, "bold yellow" if chosen else "")
         if item.conflict_hunks:
             info.append(f" · {plural(item.conflict_hunks, 'conflict')}")
+        if item.dependencies:
+            info.append(f" · {item.grade}: ", "bold")
+            info.append(f"{plural(len(item.dependencies), 'import')} changed (i)")
         info.append(f" · base {short(item.base_commit)}")
         info.no_wrap = True
         info.overflow = "ellipsis"
@@ -316,6 +331,23 @@ class BumpApp(App[Report | None]):
         self.decided = decide(self.plan, self.decisions)
         self.query_one(FileList).update_file(index, self.decided.files[index])
         self._show_file()
+
+    def action_imported(self) -> None:
+        """The upstream tab, on the next module the selected addition imports that changed."""
+        current = self._current()
+        if current is None:
+            return
+        _, item = current
+        if not item.dependencies:
+            self.notify("no changed import: i is for depends-on-changed additions", timeout=3)
+            return
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == View.UPSTREAM_CHANGES:
+            shown = self._imported.get(item.path, 0)
+            self._imported[item.path] = (shown + 1) % len(item.dependencies)
+            self._show_file()
+        else:
+            tabs.active = View.UPSTREAM_CHANGES  # shown once the tab is activated
 
     def action_review_quit(self) -> None:
         self.exit(None)
@@ -400,6 +432,8 @@ def _refusal(item: FilePlan, decision: str) -> str:
         return ""
     if decision == Decision.DROP:
         return "drop is offered for converged and deleted-upstream files"
+    if decision == Decision.CONFIRM:
+        return "confirm is offered for depends-on-changed additions"
     return "upstream has no version of this file (drop it with d, or keep it)"
 
 

@@ -31,6 +31,7 @@ BADGES = {
     BumpState.RENAMED_UPSTREAM: ("renamed", "#1565c0"),
     BumpState.ADDED_UPSTREAM: ("added", "#e65100"),
     BumpState.BINARY: ("binary", "#8d6e00"),
+    BumpState.DEPENDS_ON_CHANGED: ("depends", "#ad1457"),
 }
 BADGE_WIDTH = max(len(label) for label, _ in BADGES.values()) + 2
 
@@ -38,6 +39,7 @@ DECISION_LABELS = {
     Decision.KEEP_OVERLAY: "keep",
     Decision.TAKE_UPSTREAM: "upstream",
     Decision.DROP: "drop",
+    Decision.CONFIRM: "confirm",
 }
 DECISION_STYLE = Style(color="#ffd54f", bold=True)
 
