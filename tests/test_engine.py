@@ -60,6 +60,11 @@ def disagreements(deployment: Path, target: str) -> list[str]:
             found.append(f"{planned.path}: check {entry and entry['state']}, plan {planned.state}")
         elif not (mine == screen == theirs):
             found.append(f"{planned.path}: check {theirs}, dry run {mine}, plan {screen}")
+    counts = ("conflict_files", "conflict_hunks")
+    expected = (len(plan.conflicting), sum(f.conflict_hunks for f in plan.conflicting))
+    for key, value in zip(counts, expected, strict=True):
+        if not check.get(key) == bump.get(key) == value:
+            found.append(f"{key}: check {check.get(key)}, dry run {bump.get(key)}, plan {value}")
     if bump_code == 1 and check_code != 1:
         found.append("the dry run finds conflicts where check passes")
     return found

@@ -109,7 +109,13 @@ class BumpPlan:
 
     @property
     def conflicting(self) -> tuple[FilePlan, ...]:
+        """Files a merge leaves to the maintainer, in every state (renamed, added, binary...)."""
         return tuple(f for f in self.files if f.conflicting)
+
+    @property
+    def conflict_hunks(self) -> int:
+        """Conflicting hunks over the conflicting files (a binary file counts one)."""
+        return sum(f.conflict_hunks for f in self.conflicting)
 
     @property
     def broken(self) -> tuple[FilePlan, ...]:

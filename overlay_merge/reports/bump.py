@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from overlay_merge.core.model import BumpChoice, BumpState, Decision
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.reports.base import Report, plural, short
+from overlay_merge.reports.base import Report, conflicts_summary, plural, short
 from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
 
 if TYPE_CHECKING:
@@ -83,6 +83,8 @@ class PlanReport(Report):
             "style": p.style,
             "commits": [{"sha": sha, "subject": subject} for sha, subject in p.commits],
             "counts": {s: self.counts.get(s, 0) for s in BumpState},
+            "conflict_files": len(p.conflicting),
+            "conflict_hunks": p.conflict_hunks,
             "files": files,
             "orphaned": list(p.orphaned),
             "notes": list(p.notes),
@@ -113,10 +115,11 @@ class PlanReport(Report):
             lines.append(f"  {f.state:<{width}}  {f.path}" + (f"  {detail}" if detail else ""))
         lines.append("")
         counts = self.counts
-        lines.append(
-            f"{plural(len(p.files), 'file')}: "
-            + ", ".join(f"{counts[s]} {s}" for s in BumpState if counts.get(s))
+        summary = f"{plural(len(p.files), 'file')}: " + ", ".join(
+            f"{counts[s]} {s}" for s in BumpState if counts.get(s)
         )
+        conflicts = conflicts_summary((f.state for f in p.conflicting), p.conflict_hunks)
+        lines.append(summary + (f"; {conflicts}" if conflicts else ""))
         if all(f.state == BumpState.UNCHANGED for f in p.files):
             lines.append("the overlay is up to date with the target: no file needs a merge")
         lines += [f"note: {note}" for note in p.notes]
