@@ -18,7 +18,6 @@ from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.markers import OwnLines, conflict_labels
 from overlay_merge.core.model import (
     CONFLICTING,
-    DROPPABLE,
     BumpState,
     Decision,
     FileKind,
@@ -398,63 +397,6 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
         content=merge.content,
         mode=merge.mode,
     )
-
-
-def allowed_decisions(item: FilePlan) -> tuple[Decision, ...]:
-    """The per-file decisions offered for *item* (docs/design.md §5), the default first.
-
-    Taking upstream's version needs one (not for a file deleted upstream, nor
-    an addition upstream still lacks); dropping is offered for files upstream
-    now carries (``converged``) or deleted (``deleted-upstream``); confirming
-    (the addition works with upstream's change: its base moves) for
-    ``depends-on-changed``, whose default keeps its base.
-    """
-    allowed = [Decision.TAKE_MERGE, Decision.KEEP_OVERLAY]
-    if item.dependencies:
-        allowed.append(Decision.CONFIRM)
-    if item.theirs is not None:
-        allowed.append(Decision.TAKE_UPSTREAM)
-    if item.state in DROPPABLE:
-        allowed.append(Decision.DROP)
-    return tuple(allowed)
-
-
-def decide(plan: BumpPlan, decisions: Mapping[str, str]) -> BumpPlan:
-    """The plan with the maintainer's per-file *decisions* ({overlay path: decision}).
-
-    ``keep`` leaves the file and its base alone (its drift stays visible);
-    ``upstream`` takes upstream's version (at its new path for a rename);
-    ``drop`` deletes the overlay file and its base entry.  ``merge`` is the
-    default.  A decision :func:`allowed_decisions` does not offer for the
-    file is refused, saying which are.
-    """
-    by_path = {f.path: f for f in plan.files}
-    chosen: dict[str, Decision] = {}
-    for path, decision in decisions.items():
-        if path not in by_path:
-            raise OverlayMergeError(f"{path}: not an overlay file of this bump")
-        if decision not in tuple(Decision):
-            names = ", ".join(Decision)
-            raise OverlayMergeError(f"{path}: unknown decision {decision!r} (one of {names})")
-        allowed = allowed_decisions(by_path[path])
-        if decision not in allowed:
-            raise OverlayMergeError(
-                f"{path}: decision {decision!s} is not offered for a file in state "
-                f"{by_path[path].state} (offered: {', '.join(allowed)})"
-            )
-        chosen[path] = Decision(decision)
-    return replace(plan, files=tuple(_decided(f, chosen.get(f.path)) for f in plan.files))
-
-
-def _decided(item: FilePlan, decision: Decision | None) -> FilePlan:
-    if decision == Decision.KEEP_OVERLAY:
-        return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
-    if decision == Decision.TAKE_UPSTREAM and item.theirs is not None:
-        theirs = item.theirs
-        return replace(item, decision=decision, content=theirs.data, mode=theirs.mode)
-    if decision in (Decision.DROP, Decision.CONFIRM):
-        return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
-    return item
 
 
 def review_range(deployment: Deployment, plan: BumpPlan) -> tuple[str, tuple[tuple[str, str], ...]]:

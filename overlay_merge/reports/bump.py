@@ -68,6 +68,7 @@ class PlanReport(Report):
                 "base": f.base_commit,
                 "state": f.state,
                 "conflicts": f.conflict_hunks,
+                "decision": f.decision,
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
@@ -112,6 +113,9 @@ class PlanReport(Report):
         lines.append("")
         for f in p.files:
             detail = _detail(f)
+            if f.decision not in (Decision.TAKE_MERGE, Decision.CONFIRM):
+                # A decided plan (--decide, --drop-converged): what the merge will do.
+                detail = f"[decided: {f.decision}]" + (f"  {detail}" if detail else "")
             lines.append(f"  {f.state:<{width}}  {f.path}" + (f"  {detail}" if detail else ""))
         lines.append("")
         counts = self.counts
