@@ -57,19 +57,18 @@ def sort_out(deployment: Deployment, survey: OverlaySurvey, target: str) -> Sort
     Every overlay file is read once here (for its markers); the plan merges
     the bytes read.  Only tree entries are looked up for the held ones.
     """
-    upstream = deployment.upstream
     present = {f.path for f in survey.overlay}
     held: dict[str, Held] = {}
     contents: dict[str, bytes] = {}
     for path in survey.paths:
         base = survey.bases.get(path)
         if base is None:
-            kind = FileKind.PATCH if upstream.entry(target, path) else FileKind.ADDITION
+            kind = _kind(deployment, target, path)
             held[path] = Held(path, kind, None, StatusState.UNRECORDED)
             continue
-        kind = FileKind.PATCH if upstream.entry(base, path) else FileKind.ADDITION
+        # A kind is looked up for the held only: the plan finds every other file's.
         if path not in present:
-            held[path] = Held(path, kind, base, StatusState.ORPHANED)
+            held[path] = Held(path, _kind(deployment, base, path), base, StatusState.ORPHANED)
             continue
         data = contents[path] = read_overlay_bytes(deployment.layout, path)
         own = own_lines_at(deployment, survey, path, target)
@@ -78,8 +77,14 @@ def sort_out(deployment: Deployment, survey: OverlaySurvey, target: str) -> Sort
             unmerged = path in survey.unmerged
             pending = StatusState.CONFLICT_PENDING
             spans = tuple(marker_ranges(data, own)) if line is not None else ()
+            kind = _kind(deployment, base, path)
             held[path] = Held(path, kind, base, pending, line, unmerged, spans)
     return Sorted(held, contents)
+
+
+def _kind(deployment: Deployment, commit: str, path: str) -> FileKind:
+    """A patch if upstream has *path* at *commit*, else an addition (docs/design.md §2)."""
+    return FileKind.PATCH if deployment.upstream.entry(commit, path) else FileKind.ADDITION
 
 
 def refuse_to_bump(deployment: Deployment, survey: OverlaySurvey, held: Mapping[str, Held]) -> None:
