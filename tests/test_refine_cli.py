@@ -1,7 +1,7 @@
 """``--strategy refined`` on bump and check: a conflict a rule resolves, through the real CLI.
 
-The overlay and upstream each add an import to ``skyportal/enum_types.py``
-at the same point: git conflicts, the ``unordered`` rule takes both.
+The overlay rewrites the docstring of ``skyportal/enum_types.py`` and
+upstream the line after it: git conflicts, the ``adjacent`` rule takes both.
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ from gitutil import commit_files, git
 from overlay_merge.demo import Sample
 
 PATH = "skyportal/enum_types.py"
-IMPORT = b"import sqlalchemy as sa\n"
+DOC = b'"""Enumerated types shared by the models and the API."""\n\n'
+OURS_DOC = b'"""Enumerated types of the GRANDMA deployment."""\n\n'
+THEIRS_DOC = b'"""Enumerated types shared by the models and the API."""\n# noqa: D100\n'
 
 
-def _both_add_an_import(sample: Sample) -> str:
-    """Commit the overlay's import and upstream's (on top of the pin): upstream's commit."""
+def _both_edit_the_top(sample: Sample) -> str:
+    """Commit the overlay's docstring and upstream's next line (on the pin): upstream's commit."""
     ours = (sample.overlay / PATH).read_bytes()
+    assert ours.startswith(DOC)
     commit_files(
         sample.deployment,
-        {f"extensions/skyportal/{PATH}": ours.replace(IMPORT, b"import enum\n" + IMPORT)},
-        "overlay: an enum import",
+        {f"extensions/skyportal/{PATH}": ours.replace(DOC, OURS_DOC)},
+        "overlay: its docstring",
     )
     theirs = (sample.upstream / PATH).read_bytes()
-    target = commit_files(
-        sample.upstream, {PATH: theirs.replace(IMPORT, b"import json\n" + IMPORT)}, "json"
-    )
+    target = commit_files(sample.upstream, {PATH: theirs.replace(DOC, THEIRS_DOC)}, "noqa")
     git(sample.upstream, "checkout", "-q", "--detach", sample.commits["s1"])
     return target
 
@@ -40,7 +41,7 @@ def _plan(sample: Sample, target: str, *options: str) -> dict[str, object]:
 
 
 def test_line_strategy_is_the_default_and_conflicts(sample: Sample) -> None:
-    target = _both_add_an_import(sample)
+    target = _both_edit_the_top(sample)
     plain = _plan(sample, target)
     assert plain == _plan(sample, target, "--strategy", "line")
     assert (plain["state"], plain["conflicts"]) == ("conflict", 1)
@@ -48,10 +49,10 @@ def test_line_strategy_is_the_default_and_conflicts(sample: Sample) -> None:
 
 
 def test_refined_strategy_resolves_and_says_which_rule(sample: Sample) -> None:
-    target = _both_add_an_import(sample)
+    target = _both_edit_the_top(sample)
     refined = _plan(sample, target, "--strategy", "refined")
     assert (refined["state"], refined["conflicts"]) == ("clean", 0)
-    assert refined["refinements"] == [{"rule": "unordered", "line": 3, "lines": 2}]
+    assert refined["refinements"] == [{"rule": "adjacent", "line": 1, "lines": 2}]
     text = run_cli(sample.deployment, "bump", target, "--dry-run", "--strategy", "refined")
     assert "1 hunk resolved by rules" in text.output
     check = run_cli(
@@ -62,13 +63,13 @@ def test_refined_strategy_resolves_and_says_which_rule(sample: Sample) -> None:
 
 
 def test_refined_merge_writes_the_union(sample: Sample) -> None:
-    target = _both_add_an_import(sample)
+    target = _both_edit_the_top(sample)
     result = run_cli(
         sample.deployment, "bump", target, "--choice", "merge", "--strategy", "refined"
     )
     assert result.exit_code in (0, 1), result.output  # other files of the sample conflict
     written = (sample.overlay / PATH).read_bytes()
-    assert b"import enum\nimport json\n" + IMPORT in written
+    assert written.startswith(b'"""Enumerated types of the GRANDMA deployment."""\n# noqa: D100\n')
     assert b"<<<<<<<" not in written
 
 

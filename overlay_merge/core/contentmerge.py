@@ -72,12 +72,7 @@ def merge_sides(
     base_data = None if base is None else base.data
     size = wide_marker_size(base_data, ours.data, theirs.data)
     content, clean = merge_file(
-        base_data,
-        ours.data,
-        theirs.data,
-        labels=labels,
-        style=style,
-        marker_size=size,
+        base_data, ours.data, theirs.data, labels=labels, style=style, marker_size=size
     )
     if content is None:
         return MergeOutcome(None, mode, 1)

@@ -32,7 +32,9 @@ RULES: Final[dict[str, Rule]] = {
     "unordered": unordered,
     "adjacent": adjacent,
 }
-DEFAULT_RULES: Final = ("whitespace", "unordered", "adjacent")
+# bench/merge_corpus.py, 1,585 file merges: ``unordered`` resolved one hunk, wrongly
+# (more wrong than right: off by default); ``adjacent`` 44 right, 2 wrong; ``whitespace`` 1, 0.
+DEFAULT_RULES: Final = ("whitespace", "adjacent")
 
 __all__ = [
     "DEFAULT_RULES",

@@ -13,6 +13,9 @@ from difflib import SequenceMatcher
 
 from overlay_merge.core.refine.model import Hunk, Lines
 
+# A line diff costs the product of the sides' lengths: larger hunks are left to the maintainer.
+MAX_LINES = 200
+
 Edit = tuple[int, int, Lines]
 """Base lines [start, end) replaced by the lines given."""
 
@@ -34,6 +37,8 @@ def _apart(a: Edit, b: Edit) -> bool:
 
 def adjacent(hunk: Hunk) -> Lines | None:
     """Both sides' edits applied to the base when they are apart (see :func:`_apart`)."""
+    if max(len(hunk.base), len(hunk.ours), len(hunk.theirs)) > MAX_LINES:
+        return None
     ours, theirs = edits(hunk.base, hunk.ours), edits(hunk.base, hunk.theirs)
     if not ours or not theirs or not hunk.base:
         return None
