@@ -29,6 +29,7 @@ from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, StatusState
 from overlay_merge.core.plan import FilePlan, plan_overlay
+from overlay_merge.core.refine import Strategy
 from overlay_merge.core.refusals import Held
 from overlay_merge.core.status import OverlaySurvey, survey_overlay
 
@@ -122,6 +123,7 @@ def compute_check(
     against: str | None = None,
     pinned: bool = False,
     style: MergeStyle = "zdiff3",
+    strategy: Strategy = "line",
 ) -> CheckResult:
     """Check every overlay file against the pin (*pinned*: the one HEAD records) or *against*.
 
@@ -138,7 +140,7 @@ def compute_check(
         target = deployment.pin(pinned=pinned)
     survey = survey_overlay(deployment)
     _require_initialized(layout, survey)
-    found = plan_overlay(deployment, target, style, survey)
+    found = plan_overlay(deployment, target, style, survey, strategy=strategy)
     plans = {f.path: f for f in found.files}
     base_lines = _LazyBaseLines(layout)
     files = tuple(

@@ -27,6 +27,7 @@ from overlay_merge.core.model import (
     side_of,
 )
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
+from overlay_merge.core.refine import Refinement, Strategy
 from overlay_merge.core.refusals import Held, refuse_to_bump, sort_out
 from overlay_merge.core.status import OverlaySurvey, survey_overlay
 
@@ -55,6 +56,9 @@ class FilePlan:
     decision: Decision = Decision.TAKE_MERGE
     # depends-on-changed: the upstream files the addition imports that changed
     dependencies: tuple[Dependency, ...] = ()
+    # --strategy refined: the hunks a rule resolved, why a clean merge became a conflict
+    refinements: tuple[Refinement, ...] = ()
+    invalid: str | None = None
 
     @property
     def target_path(self) -> str:
@@ -152,9 +156,12 @@ class Planner:
     style: MergeStyle
     renames_from: RenameFinder
     dependencies: DependencyAnalysis
+    strategy: Strategy = "line"
 
     @classmethod
-    def to(cls, deployment: Deployment, target: str, style: MergeStyle) -> Planner:
+    def to(
+        cls, deployment: Deployment, target: str, style: MergeStyle, strategy: Strategy = "line"
+    ) -> Planner:
         """The planner of the files of *deployment* bumped to *target*."""
         layout = deployment.layout
         renames = rename_finder(deployment, target)
@@ -165,7 +172,7 @@ class Planner:
             lambda: frozenset(f.path for f in scan_overlay(layout)),
             renames,
         )
-        return cls(deployment, target, style, renames, analysis)
+        return cls(deployment, target, style, renames, analysis, strategy)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -207,15 +214,18 @@ def plan_overlay(
     target: str,
     style: MergeStyle = "zdiff3",
     survey: OverlaySurvey | None = None,
+    *,
+    strategy: Strategy = "line",
 ) -> OverlayPlan:
     """Plan every overlay file of *deployment* against upstream commit *target*; raise nothing
     the maintainer must settle (that is for the caller: ``bump`` refuses, ``check`` reports).
 
     Raises :class:`OverlayMergeError` only for what cannot be known (missing
-    base commits).  *survey*: the overlay already surveyed.
+    base commits).  *survey*: the overlay already surveyed; *strategy*: how
+    conflict hunks are refined (``--strategy``).
     """
     survey = survey_overlay(deployment) if survey is None else survey
-    planner = Planner.to(deployment, target, style)
+    planner = Planner.to(deployment, target, style, strategy)
     found = sort_out(deployment, survey, target)
     plannable = [f for f in survey.overlay if f.path not in found.held]
     present = {f.path for f in survey.overlay}
@@ -228,6 +238,7 @@ def plan_bump(
     rev: str | None = None,
     *,
     style: MergeStyle = "zdiff3",
+    strategy: Strategy = "line",
     allow_downgrade: bool = False,
 ) -> BumpPlan:
     """Plan the bump of every overlay file from its base to the target *rev*.
@@ -254,7 +265,7 @@ def plan_bump(
         target = upstream.resolve(rev)
     if not allow_downgrade:
         _require_descendant(deployment, rev, pin, target)
-    found = plan_overlay(deployment, target, style)
+    found = plan_overlay(deployment, target, style, strategy=strategy)
     refuse_to_bump(deployment, found.survey, found.held)
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
     return BumpPlan(
@@ -381,7 +392,9 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
     if item.renamed_to is None and ours == theirs:
         return replace(item, state=BumpState.CONVERGED)
     labels = conflict_labels(item.base_commit, planner.target)
-    merge = merge_sides(base, ours, theirs, labels, planner.style)
+    merge = merge_sides(
+        base, ours, theirs, labels, planner.style, strategy=planner.strategy, path=item.target_path
+    )
     if base is None:
         state = BumpState.ADDED_UPSTREAM
     elif item.renamed_to is not None:
@@ -396,6 +409,8 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
         conflict_hunks=merge.conflict_hunks,
         content=merge.content,
         mode=merge.mode,
+        refinements=merge.refinements,
+        invalid=merge.invalid,
     )
 
 

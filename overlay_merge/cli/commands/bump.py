@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from overlay_merge.cli import interactive
-from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.cli.context import FORMAT, STRATEGY, deployment, finish
 from overlay_merge.core import decisions as rules
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.model import BumpChoice, Decision
@@ -21,6 +21,7 @@ from overlay_merge.reports.bump import PlanReport
 if TYPE_CHECKING:
     from overlay_merge.core.git.model import MergeStyle
     from overlay_merge.core.plan import BumpPlan
+    from overlay_merge.core.refine import Strategy
 
 
 @click.command("bump")
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     "--decide names (with --choice merge or --dry-run).",
 )
 @FORMAT
+@STRATEGY
 @click.pass_context
 def bump_command(
     ctx: click.Context,
@@ -70,6 +72,7 @@ def bump_command(
     decide_options: tuple[str, ...],
     drop_converged: bool,
     fmt: str,
+    strategy: Strategy,
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
     opened = deployment(ctx)
@@ -85,10 +88,12 @@ def bump_command(
         # Planned under the write lock too, not only applied: a plan read while
         # another writer is half-way would merge from what that writer undoes.
         with hold_deployment(opened.layout.root, f"bump --choice {choice}"):
-            plan = plan_bump(opened, rev, style=style, allow_downgrade=allow_downgrade)
+            plan = plan_bump(
+                opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade
+            )
             done = interactive.carry_out(opened, plan, choice, decided(plan), force=force)
             finish(ctx, done, fmt)
-    plan = plan_bump(opened, rev, style=style, allow_downgrade=allow_downgrade)
+    plan = plan_bump(opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
         # Without a choice or a terminal the plan is printed and nothing changes (never blocks).
         finish(ctx, PlanReport(rules.decide(plan, decided(plan))), fmt)
