@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overlay_merge.core.build import BuildResult
+from overlay_merge.core.build.manifest import MANIFEST
 from overlay_merge.core.model import StatusState
 from overlay_merge.reports.base import Report, plural, short
 
@@ -30,6 +31,13 @@ class BuildReport(Report):
             "added": len(r.added),
             "skipped_submodules": len(r.skipped),
             "drift": len(r.drift),
+            "written": len(r.written),
+            "removed": len(r.removed),
+            "unchanged": r.unchanged,
+            "edited": len(r.edited),
+            "kept": len(r.kept),
+            "adopted": len(r.adopted),
+            "nested_repos": len(r.repos),
         }
 
     @property
@@ -54,6 +62,24 @@ class BuildReport(Report):
                 {"path": f.path, "kind": f.kind, "base": f.base, "state": f.state} for f in r.drift
             ],
             "seconds": round(r.seconds, 3),
+            "clean": r.clean,
+            "manifest": f"{r.build_dir}/{MANIFEST}" if r.built else None,
+            "manifest_written": r.manifest_written,
+            "written": list(r.written),
+            "removed": list(r.removed),
+            "edited": list(r.edited),
+            "kept": list(r.kept),
+            "adopted": list(r.adopted),
+            "nested_repos": [
+                {
+                    "path": repo.path,
+                    "commit": repo.commit,
+                    "files": repo.files,
+                    "checked_out": repo.checked_out,
+                }
+                for repo in r.repos
+            ],
+            "plain_repos": list(r.plain_repos),
         }
 
     def text_lines(self) -> list[str]:
@@ -69,6 +95,7 @@ class BuildReport(Report):
                 f"({plural(r.symlinks, 'symlink')}); the overlay replaced {len(r.replaced)} "
                 f"and added {len(r.added)}"
             )
+            lines += self._build_lines()
         else:
             lines.append(
                 f"not built: {plural(len(r.drift), 'overlay file')} drifted from the pin "
@@ -86,6 +113,40 @@ class BuildReport(Report):
                 f"  {f.state:<10}  {f.kind:<8}  {short(f.base):<7}  {f.path}" for f in r.drift
             ]
             lines.append(self._drift_hint())
+        return lines
+
+    def _build_lines(self) -> list[str]:
+        """What the build did to the folder, its nested repositories, and what to look at."""
+        r = self.result
+        if r.clean:
+            how = f"  afresh (--clean): {plural(len(r.written), 'file')} written"
+        else:
+            how = (
+                f"  in place: {len(r.written)} written, {len(r.removed)} removed, "
+                f"{r.unchanged} unchanged"
+            )
+        lines = [how]
+        for repo in r.repos:
+            lines.append(
+                f"  nested repository {repo.path}/ at {short(repo.commit)}: "
+                f"{plural(repo.files, 'file')}"
+            )
+            if repo.checked_out not in (None, repo.commit):
+                lines.append(
+                    f"warning: {repo.path}/ is checked out at {short(repo.checked_out)}; "
+                    f"built at {short(repo.commit)}, the commit the deployment records"
+                )
+        for path in r.plain_repos:
+            lines.append(
+                f"warning: {path}/ has a .git of its own but the deployment records no "
+                "submodule there: not built (fix: `git submodule add <url> PATH` for it)"
+            )
+        lines += [f"warning: {p}: edited in the build dir; rewritten" for p in r.edited]
+        lines += [
+            f"warning: {p}: edited in the build dir and no longer built; left in place"
+            for p in r.kept
+        ]
+        lines += [f"note: {p}: no build wrote it; overwritten (--adopt)" for p in r.adopted]
         return lines
 
     def _drift_hint(self) -> str:
