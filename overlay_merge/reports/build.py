@@ -7,19 +7,60 @@ from typing import Any
 
 from overlay_merge.core.build import BuildResult
 from overlay_merge.core.build.manifest import MANIFEST
+from overlay_merge.core.build.steps import CommandRun
+from overlay_merge.core.depmerge import MergeOutcome
 from overlay_merge.core.model import StatusState
 from overlay_merge.reports.base import Report, plural, short
+
+EXIT_AFTER_BUILD = 4  # built, but an after-build command failed
+
+
+def _command_json(run: CommandRun) -> dict[str, Any]:
+    command = run.command if isinstance(run.command, str) else list(run.command)
+    return {
+        "command": command,
+        "exit_code": run.exit_code,
+        "ran": run.exit_code is not None,
+        "error": run.error,
+        "seconds": round(run.seconds, 3),
+    }
+
+
+def _merge_json(outcome: MergeOutcome) -> dict[str, Any]:
+    merge = outcome.merge
+    return {
+        "kind": merge.kind,
+        "from": str(merge.source),
+        "into": str(merge.into),
+        "added": list(outcome.added),
+        "collisions": [
+            {"name": c.name, "upstream": c.upstream, "deployment": c.deployment}
+            for c in outcome.collisions
+        ],
+    }
+
+
+def _shown(command: str | tuple[str, ...]) -> str:
+    return command if isinstance(command, str) else " ".join(command)
 
 
 @dataclass(frozen=True)
 class BuildReport(Report):
-    """Renders a :class:`BuildResult`; exit 1 when drift stopped the build, else 0.
+    """Renders a :class:`BuildResult`; exit 1 when drift stopped the build, 4 when an
+    after-build command failed, else 0.
 
-    Skipped nested submodules and drift allowed by ``--allow-drift`` are
-    warnings: the build happened, so the exit code stays 0.
+    Skipped nested submodules, drift allowed by ``--allow-drift`` and
+    dependency collisions are warnings: the build happened, so the exit code
+    stays 0.
     """
 
     result: BuildResult
+
+    @property
+    def return_code(self) -> int:
+        if self.result.failed_command is not None:
+            return EXIT_AFTER_BUILD
+        return super().return_code
 
     @property
     def counts(self) -> dict[str, int]:
@@ -80,6 +121,8 @@ class BuildReport(Report):
                 for repo in r.repos
             ],
             "plain_repos": list(r.plain_repos),
+            "dependency_merges": [_merge_json(m) for m in r.merges],
+            "after_build": [_command_json(c) for c in r.after_build],
         }
 
     def text_lines(self) -> list[str]:
@@ -147,6 +190,35 @@ class BuildReport(Report):
             for p in r.kept
         ]
         lines += [f"note: {p}: no build wrote it; overwritten (--adopt)" for p in r.adopted]
+        return lines + self._step_lines()
+
+    def _step_lines(self) -> list[str]:
+        """The dependency merges and the after-build commands."""
+        lines = []
+        for outcome in self.result.merges:
+            merge = outcome.merge
+            lines.append(
+                f"  merged {merge.kind} dependencies of {merge.source} into {merge.into}: "
+                f"{len(outcome.added)} added, {plural(len(outcome.collisions), 'collision')}"
+            )
+            lines += [
+                f"warning: {c.name}: upstream {c.upstream!r}, deployment {c.deployment!r}; "
+                "the deployment's is built"
+                for c in outcome.collisions
+            ]
+        for run in self.result.after_build:
+            if run.exit_code is None:
+                lines.append(
+                    f"  after-build: not run (an earlier command failed): {_shown(run.command)}"
+                )
+            elif run.exit_code == 0:
+                lines.append(f"  after-build: exit 0 in {run.seconds:.2f} s: {_shown(run.command)}")
+            else:
+                why = f" ({run.error})" if run.error else ""
+                lines.append(
+                    f"error: after-build command failed with exit {run.exit_code}{why}: "
+                    f"{_shown(run.command)}"
+                )
         return lines
 
     def _drift_hint(self) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from overlay_merge.core.build.inplace import Changes, check_changes, plan_changes
 from overlay_merge.core.build.manifest import MANIFEST, read_manifest, write_manifest
+from overlay_merge.core.build.steps import CommandRun, apply_merges, run_after_build
 from overlay_merge.core.build.target import (
     checked_target,
     make_sibling,
@@ -21,6 +22,7 @@ from overlay_merge.core.build.target import (
 from overlay_merge.core.build.tree import Desired, desired_tree
 from overlay_merge.core.build.writer import Writer
 from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.depmerge import MergeOutcome
 from overlay_merge.core.errors import OverlayMergeError, first_of
 from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.git.model import SkippedSubmodule
@@ -78,7 +80,14 @@ class BuildResult:
     repos: tuple[BuiltRepo, ...] = ()
     plain_repos: tuple[str, ...] = ()
     manifest_written: bool = False
-    extras: dict[str, object] = field(default_factory=dict)
+    merges: tuple[MergeOutcome, ...] = ()
+    """The declared dependency merges, with what each added and every collision."""
+    after_build: tuple[CommandRun, ...] = ()
+
+    @property
+    def failed_command(self) -> CommandRun | None:
+        """The after-build command that failed (or could not start), if one did."""
+        return next((c for c in self.after_build if c.exit_code not in (None, 0)), None)
 
 
 @writes("build")
@@ -108,28 +117,34 @@ def build(
         return BuildResult(layout.upstream, status.pin, layout.build_dir, built=False, drift=drift)
     final = checked_target(deployment, adopt=adopt)
     desired = desired_tree(deployment, status.pin)
+    merges = apply_merges(layout, desired)
     remove_leftovers(final)
     if clean:
         done = _build_clean(final, layout.build_dir, desired)
     else:
         done = _build_in_place(final, layout.build_dir, desired, adopt=adopt)
     record_build(final, open_deployment(layout.root).git_dir)
-    result = BuildResult(
+    after = run_after_build(layout, final)
+    result = _result(deployment, status.pin, desired, time.monotonic() - started)
+    return dataclasses.replace(result, drift=drift, merges=merges, after_build=after, **done)
+
+
+def _result(deployment: Deployment, pin: str, desired: Desired, seconds: float) -> BuildResult:
+    layout = deployment.layout
+    return BuildResult(
         layout.upstream,
-        status.pin,
+        pin,
         layout.build_dir,
         built=True,
-        drift=drift,
         upstream_files=desired.upstream_files,
         symlinks=desired.symlinks,
         replaced=tuple(desired.replaced),
         added=tuple(desired.added),
         skipped=tuple(desired.skipped),
-        seconds=time.monotonic() - started,
+        seconds=seconds,
         repos=tuple(BuiltRepo(r.path, r.commit, r.files, r.checked_out) for r in desired.repos),
         plain_repos=tuple(desired.plain_repos),
     )
-    return dataclasses.replace(result, **done)
 
 
 def _refuse_unfinished(status: StatusResult, deployment: Deployment) -> None:
