@@ -1,4 +1,4 @@
-"""``build`` in place: a working folder, not a throw-away copy (docs/design.md §7).
+"""``build`` in place: a working folder, not a throw-away copy (docs/design.md §9).
 
 What a build never wrote (``node_modules/``, ``config.yaml``, logs) stays byte
 for byte; what an earlier build wrote and the new tree dropped is removed,

@@ -1,4 +1,4 @@
-"""The build steps a deployment declares in ``[tool.overlay-merge]`` (docs/design.md §7).
+"""The build steps a deployment declares in ``[tool.overlay-merge]`` (docs/design.md §9).
 
 ::
 

@@ -7,7 +7,7 @@ its name (Python: the canonical name and the environment marker, parsed by
 ``packaging``; npm: the package key): a name upstream lacks is appended, one
 both pin the same way is left, and one both pin differently takes the
 *deployment's* requirement, in upstream's place — a **collision**, reported
-(docs/design.md §7).  Upstream's file keeps its layout: TOML is edited with
+(docs/design.md §9).  Upstream's file keeps its layout: TOML is edited with
 tomlkit (comments, order and spacing stay), ``package.json`` keeps its key
 order, indentation and final newline.
 """

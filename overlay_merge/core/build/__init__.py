@@ -1,6 +1,6 @@
 """``build``: the upstream at the pin, from git objects, with the overlay over it.
 
-See docs/design.md §7.
+See docs/design.md §9.
 
 The output is written from the object stores (nested submodules read at the
 gitlinks the pin records, the overlay's own repositories at the gitlinks the

@@ -1,6 +1,6 @@
 """The build manifest: what the last build wrote, so the next one touches only that.
 
-``.overlay-build`` at the top of the build dir (docs/design.md §7) records,
+``.overlay-build`` at the top of the build dir (docs/design.md §9) records,
 per file a build wrote, its blob id and git mode as written, and the
 ``lstat`` signature (size, mtime, inode, mode) it had right after.  A file
 whose signature still matches is taken as unchanged without being read; one

@@ -103,7 +103,7 @@ def build(
 
     In place by default: only files that differ are written, files an earlier
     build wrote and the tree dropped are removed, files no build wrote are
-    left alone (docs/design.md §7).  *clean* builds a fresh folder and swaps
+    left alone (docs/design.md §9).  *clean* builds a fresh folder and swaps
     it in.  Refused (error) while a bump is half-written or an overlay file
     holds conflict markers; when overlay files drifted from the pin (stale or
     unrecorded) nothing is built unless *allow_drift*.
