@@ -163,6 +163,9 @@ def test_a_folder_no_build_made_can_be_adopted(sample: Sample) -> None:
     (output / "README.md").write_bytes(b"an old copy\n")
     result = run_cli(sample.deployment, "build")
     assert result.exit_code == 3 and "--adopt" in result.output
+    # --clean would throw the whole folder away: never for one no build made.
+    assert run_cli(sample.deployment, "build", "--clean", "--adopt").exit_code == 3
+    assert _artifacts(output) == ARTIFACTS
     doc = _build(sample, "--adopt")
     assert "README.md" in doc["adopted"]
     assert _artifacts(output) == ARTIFACTS

@@ -65,11 +65,12 @@ def plan_changes(top: Path, desired: Desired, manifest: Manifest | None) -> Chan
             changes.in_the_way.append(path)
             changes.write.append(path)
             continue
-        same = old is not None and (old.oid, old.mode) == (wanted.oid, wanted.mode)
-        if same and old is not None and old.matches(st, since):
+        # As the last build left it: its content is known without reading it.
+        as_left = old is not None and old.matches(st, since)
+        if as_left and old is not None and (old.oid, old.mode) == (wanted.oid, wanted.mode):
             changes.unchanged += 1
             continue
-        on_disk = disk_blob(full, st, wanted.oid)
+        on_disk = (old.oid, old.mode) if as_left and old else disk_blob(full, st, wanted.oid)
         if on_disk == (wanted.oid, wanted.mode):
             # Right already (a touch, a copy, a crashed build's write): record, do not write.
             changes.unchanged += 1

@@ -115,7 +115,8 @@ def build(
     drift = tuple(f for f in status.files if f.state in DRIFT_STATES)
     if drift and not allow_drift:
         return BuildResult(layout.upstream, status.pin, layout.build_dir, built=False, drift=drift)
-    final = checked_target(deployment, adopt=adopt)
+    # --clean replaces the whole folder: never one no build made, --adopt or not.
+    final = checked_target(deployment, adopt=adopt and not clean)
     desired = desired_tree(deployment, status.pin)
     merges = apply_merges(layout, desired)
     remove_leftovers(final)
