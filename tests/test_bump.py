@@ -15,10 +15,11 @@ from conftest import run_cli
 from gitutil import commit_files, git, git_bytes
 
 from overlay_merge.core.apply import apply_merge
+from overlay_merge.core.decisions import allowed_decisions, decide
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import allowed_decisions, decide, plan_bump
+from overlay_merge.core.plan import plan_bump
 from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"
@@ -294,7 +295,8 @@ def test_a_killed_process_is_recovered_by_abort(sample: Sample) -> None:
         "from overlay_merge.core.apply import apply_merge\n"
         "from overlay_merge.core.deployment import open_at\n"
         "from overlay_merge.core.layout import load_layout\n"
-        "from overlay_merge.core.plan import decide, plan_bump\n"
+        "from overlay_merge.core.decisions import decide\n"
+        "from overlay_merge.core.plan import plan_bump\n"
         "d = open_at(load_layout(Path(sys.argv[1])))\n"
         "n = []\n"
         "def hook(what):\n"

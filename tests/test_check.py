@@ -24,7 +24,8 @@ FORMATS = ("text", "json", "github", "junit", "markdown")
 # Workflow command: ::level key=value,key=value::message, properties and message escaped.
 GITHUB_LINE = re.compile(
     r"::(?P<level>error|warning|notice)"
-    r"(?: (?P<props>(?:file|line|title)=[^,:\r\n]*(?:,(?:file|line|title)=[^,:\r\n]*)*))?"
+    r"(?: (?P<props>(?:file|line|endLine|title)=[^,:\r\n]*"
+    r"(?:,(?:file|line|endLine|title)=[^,:\r\n]*)*))?"
     r"::(?P<message>[^\r\n]*)"
 )
 ERRORS = {"conflict", "deleted-upstream", "added-upstream", "binary"}
@@ -157,7 +158,9 @@ def test_drift_in_github_format(sample: Sample) -> None:
     conflict = annotations[f"{OVERLAY}/skyportal/initial_setup.py"]
     doc = _check(sample.deployment)[1]
     first = next(f for f in doc["files"] if f["path"] == "skyportal/initial_setup.py")
-    assert conflict["line"] == str(first["first_conflict_line"])
+    # The overlay file's own lines (what the reviewer opens), not the merge preview's.
+    start, end = first["conflict_lines"][0]
+    assert (conflict["line"], conflict.get("endLine", conflict["line"])) == (str(start), str(end))
     assert "line" not in annotations[f"{OVERLAY}/skyportal/handlers/api/source.py"]
 
 
@@ -252,11 +255,14 @@ def test_conflict_markers_left(sample: Sample) -> None:
     entry = next(f for f in doc["files"] if f["path"] == "skyportal/handlers/api/source.py")
     assert entry["state"] == "conflict-pending"
     assert (entry["first_marker_line"], entry["unmerged"]) == (lines + 1, False)
+    assert entry["conflict_lines"] == [[lines + 1, lines + 5]]
+    assert (doc["conflict_files"], doc["conflict_hunks"]) == (1, 1)
     commands = _github(run_cli(sample.deployment, "check", "--format", "github").output)
     assert commands[0] == {
         "level": "error",
         "file": f"{OVERLAY}/skyportal/handlers/api/source.py",
         "line": str(lines + 1),
+        "endLine": str(lines + 5),  # the hunk's end marker
         "title": "conflict markers",
         "message": commands[0]["message"],
     }

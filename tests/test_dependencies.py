@@ -22,13 +22,14 @@ from dependencyhistory import ADDITIONS, BODY, LOST_NAME, MOVED, PLAIN, make_his
 from gitutil import git
 
 from overlay_merge.core.apply import apply_merge
+from overlay_merge.core.decisions import allowed_decisions, decide
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.imports import grammars
 from overlay_merge.core.imports.model import Language
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import Decision
-from overlay_merge.core.plan import allowed_decisions, decide, plan_bump
+from overlay_merge.core.plan import plan_bump
 from overlay_merge.demo import Sample
 from overlay_merge.reports.bump import ApplyReport, PlanReport
 

@@ -68,7 +68,13 @@ def test_junit_is_valid_xml_for_any_path() -> None:
     assert "odd/ctrl\ufffdchar.py" in names  # XML 1.0 cannot hold U+0001 at all
     assert root.get("failures") == str(len(cases))
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
-    assert props == {"upstream": "skyportal", "pin": PIN, "against": "release/1,2"}
+    assert props == {
+        "upstream": "skyportal",
+        "pin": PIN,
+        "against": "release/1,2",
+        "conflict_files": str(len(AWKWARD)),
+        "conflict_hunks": str(2 * len(AWKWARD)),
+    }
 
 
 def test_markdown_cells_survive_pipes_and_backquotes() -> None:
@@ -97,6 +103,7 @@ def test_json_has_every_key_for_every_file() -> None:
         "renamed_to",
         "first_marker_line",
         "unmerged",
+        "conflict_lines",  # added with the overlay's line numbers: [] but for conflicts
         "grade",  # added with depends-on-changed: null for every other file
         "dependencies",
     }

@@ -24,10 +24,11 @@ from test_cli import assert_one_line_error
 
 from overlay_merge.core.apply import apply_merge
 from overlay_merge.core.basefile import HEADER, parse_base_file
+from overlay_merge.core.decisions import decide
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
-from overlay_merge.core.plan import decide, plan_bump
+from overlay_merge.core.plan import plan_bump
 from overlay_merge.demo import Sample
 
 OVERLAY = "extensions/skyportal"

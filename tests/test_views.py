@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from overlay_merge.core.decisions import decide
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import View
-from overlay_merge.core.plan import BumpPlan, FilePlan, decide, plan_bump
+from overlay_merge.core.plan import BumpPlan, FilePlan, plan_bump
 from overlay_merge.core.views import (
     Conflict,
     conflicts_in,

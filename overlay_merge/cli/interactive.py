@@ -38,7 +38,7 @@ def carry_out(
 ) -> Report:
     """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*."""
     from overlay_merge.core.apply import apply_merge, apply_update  # noqa: PLC0415
-    from overlay_merge.core.plan import decide  # noqa: PLC0415
+    from overlay_merge.core.decisions import decide  # noqa: PLC0415
     from overlay_merge.reports.bump import ApplyReport, CancelReport  # noqa: PLC0415
 
     choice = BumpChoice(choice)

@@ -1,18 +1,17 @@
-"""``check``: status plus a dry-run merge of every stale file, for CI (docs/design.md §6).
+"""``check``: the bump's plan for the pin (or ``--against REV``), for CI (docs/design.md §6).
 
-Where ``status`` says a file is stale, ``check`` also says what a bump would
-make of it (its bump state, docs/design.md §5, computed by
-:func:`overlay_merge.core.plan.plan_file`, the function the bump itself uses).
-Whatever ``bump`` refuses to start over (files without a base, markers left,
-an unfinished bump) is *reported* here,
-not raised: CI wants the whole picture in one run.  Only what cannot be known
-(commits missing, the upstream not initialized, no ``.overlay-base`` at all)
-is an error.
+``check`` is a view of the plan ``bump`` makes for the same target
+(:func:`overlay_merge.core.plan.plan_overlay`, the one engine of check,
+``bump --dry-run``, the bump screen and ``review``): a file whose plan
+leaves it as it is is up to date, any other is stale with that plan's bump
+state (docs/design.md §5), hunks and new path.  Whatever ``bump`` refuses to
+start over (files without a base, conflicts left, an unfinished bump) is
+*reported* here, not raised: CI wants the whole picture in one run.  Only
+what cannot be known (commits missing, the upstream not initialized, no
+``.overlay-base`` at all) is an error.
 
-It reads and never writes: tree entries are compared first (blob ids and
-modes, no content read), and only stale files are read and merged, in memory.
-Additions are also read, for what they import: an up-to-date addition whose
-imported upstream files changed is reported with its dry-run state,
+It reads and never writes; merges run in memory.  An up-to-date addition
+whose imported upstream files changed is reported with its dry-run state,
 ``depends-on-changed`` (only *broken* ones put the overlay out of sync).
 """
 
@@ -21,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from overlay_merge.core.build.steps import planned_merges
+from overlay_merge.core.conflictlines import LineRange, overlay_ranges
 from overlay_merge.core.dependencies import Dependency, Grade, grade_of
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.depmerge import MergeOutcome
@@ -30,16 +30,10 @@ from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, StatusState
-from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
-from overlay_merge.core.plan import Planner, plan_file
+from overlay_merge.core.plan import FilePlan, plan_overlay
 from overlay_merge.core.refine import Strategy
-from overlay_merge.core.status import (
-    FileStatus,
-    OverlaySurvey,
-    classify,
-    own_lines_at,
-    survey_overlay,
-)
+from overlay_merge.core.refusals import Held
+from overlay_merge.core.status import OverlaySurvey, survey_overlay
 
 
 @dataclass(frozen=True)
@@ -65,6 +59,9 @@ class FileCheck:
     base_line: int | None = None
     # An up-to-date addition whose imported upstream files changed (merge depends-on-changed)
     dependencies: tuple[Dependency, ...] = ()
+    # Each conflict hunk as lines of the overlay file as it is (the merge's overlay side,
+    # or the markers of a conflict-pending file): what a reviewer opens
+    conflict_lines: tuple[LineRange, ...] = ()
 
     @property
     def grade(self) -> Grade | None:
@@ -78,6 +75,13 @@ class FileCheck:
             return True
         stale = self.state == StatusState.STALE
         return stale and (self.merge in CONFLICTING or self.conflict_hunks > 0)
+
+    @property
+    def hunks_to_resolve(self) -> int:
+        """Conflicting hunks: the merge preview's, or the markers left in the file."""
+        if self.state == StatusState.CONFLICT_PENDING:
+            return len(self.conflict_lines)
+        return self.conflict_hunks if self.conflicting else 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,16 @@ class CheckResult:
     notes: tuple[str, ...] = ()  # what was not analysed, and why
     # The build's declared dependency merges at the target: their collisions are warnings.
     dependency_merges: tuple[MergeOutcome, ...] = ()
+
+    @property
+    def conflict_files(self) -> int:
+        """Files needing a hand, in every state (renamed, added, binary, deleted included)."""
+        return sum(1 for f in self.files if f.conflicting)
+
+    @property
+    def conflict_hunks(self) -> int:
+        """Conflicting hunks over all those files (a binary file counts one)."""
+        return sum(f.hunks_to_resolve for f in self.files)
 
     @property
     def in_sync(self) -> bool:
@@ -117,6 +131,8 @@ def compute_check(
 ) -> CheckResult:
     """Check every overlay file against the pin (*pinned*: the one HEAD records) or *against*.
 
+    A view of the bump's own plan for that target (:func:`plan_overlay`):
+    its per-file states, hunks and held files, never a second classifier.
     Raises :class:`OverlayMergeError` only when the answer cannot be known:
     an unknown *against*, a missing commit (shallow clone), an upstream or
     nested submodule not initialized, no base file for a non-empty overlay.
@@ -128,18 +144,13 @@ def compute_check(
         target = deployment.pin(pinned=pinned)
     survey = survey_overlay(deployment)
     _require_initialized(layout, survey)
-    checker = _Checker(
-        Planner.to(deployment, target, style, strategy),
-        survey,
-        {f.path: f for f in survey.overlay},
-        _LazyBaseLines(layout),
+    found = plan_overlay(deployment, target, style, survey, strategy=strategy)
+    plans = {f.path: f for f in found.files}
+    base_lines = _LazyBaseLines(layout)
+    files = tuple(
+        _held(found.held[path], base_lines) if path in found.held else _planned(plans[path])
+        for path in survey.paths
     )
-    statuses = list(classify(deployment, survey, target))
-    # A partial clone fetches the blobs the merges need in one go, not one by one.
-    deployment.upstream.prefetch(
-        [(c, s.path) for s in statuses if s.base is not None for c in (s.base, target)]
-    )
-    files = tuple(checker.check(status) for status in statuses)
     return CheckResult(
         layout.upstream,
         layout.overlay,
@@ -149,9 +160,56 @@ def compute_check(
         against,
         pinned and against is None,
         survey.bump,
-        checker.planner.notes,
+        found.notes,
         planned_merges(deployment, target),
     )
+
+
+def _planned(plan: FilePlan) -> FileCheck:
+    """A file the plan merges: stale unless its plan leaves it as it is."""
+    path, kind, base = plan.path, plan.kind, plan.base_commit
+    if plan.state == BumpState.DEPENDS_ON_CHANGED:
+        # Up to date, but what the addition imports changed under it.
+        up = StatusState.UP_TO_DATE
+        return FileCheck(path, kind, base, up, merge=plan.state, dependencies=plan.dependencies)
+    if plan.state == BumpState.UNCHANGED:
+        return FileCheck(path, kind, base, StatusState.UP_TO_DATE)
+    line: int | None = None
+    ranges: tuple[LineRange, ...] = ()
+    if plan.conflict_hunks and plan.content is not None:
+        # The preview's markers, by the grammar ``status`` will judge it with.
+        own = plan.own_lines()
+        line = first_marker_line(plan.content, own)
+        ranges = tuple(overlay_ranges(plan.ours.data, plan.content, own))
+    return FileCheck(
+        path,
+        kind,
+        base,
+        StatusState.STALE,
+        merge=plan.state,
+        conflict_hunks=plan.conflict_hunks,
+        first_conflict_line=line,
+        renamed_to=plan.renamed_to,
+        conflict_lines=ranges,
+    )
+
+
+def _held(held: Held, base_lines: _LazyBaseLines) -> FileCheck:
+    """A file or base entry the plan holds back: a conflict left, no base, no file."""
+    path, kind, base = held.path, held.kind, held.base
+    if held.state == StatusState.CONFLICT_PENDING:
+        return FileCheck(
+            path,
+            kind,
+            base,
+            held.state,
+            first_marker_line=held.first_marker_line,
+            unmerged=held.unmerged,
+            conflict_lines=held.marker_lines,
+        )
+    if held.state == StatusState.ORPHANED:
+        return FileCheck(path, kind, base, held.state, base_line=base_lines(path))
+    return FileCheck(path, kind, base, held.state)
 
 
 def _require_initialized(layout: Layout, survey: OverlaySurvey) -> None:
@@ -162,70 +220,6 @@ def _require_initialized(layout: Layout, survey: OverlaySurvey) -> None:
             f"{layout.base_file}: missing, so overlay-merge is not set up in this deployment "
             f"and the drift of {layout.overlay} cannot be told",
             "run `overlay-merge init` and commit the .overlay-base it writes",
-        )
-
-
-@dataclass(frozen=True)
-class _Checker:
-    """What checking each file shares: the dry-run planner, the overlay survey, where
-    each overlay file and base entry is."""
-
-    planner: Planner
-    survey: OverlaySurvey
-    items: dict[str, OverlayFile]
-    base_lines: _LazyBaseLines
-
-    def check(self, status: FileStatus) -> FileCheck:
-        """The check of one file whose *status* is known."""
-        path = status.path
-        deployment = self.planner.deployment
-        if status.state == StatusState.STALE and status.base is not None:
-            plan = plan_file(self.planner, self.items[path], status.base)
-            line = None
-            if plan.conflict_hunks:
-                # The preview's markers, by the grammar ``status`` will judge it with.
-                line = first_marker_line(plan.content, plan.own_lines())
-            return FileCheck(
-                path,
-                plan.kind,
-                status.base,
-                status.state,
-                merge=plan.state,
-                conflict_hunks=plan.conflict_hunks,
-                first_conflict_line=line,
-                renamed_to=plan.renamed_to,
-            )
-        if status.state == StatusState.CONFLICT_PENDING:
-            data = read_overlay_bytes(deployment.layout, path)
-            own = own_lines_at(deployment, self.survey, path, self.planner.target)
-            return FileCheck(
-                path,
-                status.kind,
-                status.base,
-                status.state,
-                first_marker_line=first_marker_line(data, own),
-                unmerged=path in self.survey.unmerged,
-            )
-        if status.state == StatusState.UP_TO_DATE and status.kind == FileKind.ADDITION:
-            return self._addition(status)
-        if status.state == StatusState.ORPHANED:
-            base_line = self.base_lines(path)
-            return FileCheck(path, status.kind, status.base, status.state, base_line=base_line)
-        return FileCheck(path, status.kind, status.base, status.state)
-
-    def _addition(self, status: FileStatus) -> FileCheck:
-        """An up-to-date addition: the upstream files it imports may have changed under it."""
-        path, base = status.path, status.base
-        plan = None if base is None else plan_file(self.planner, self.items[path], base)
-        if plan is None or plan.state != BumpState.DEPENDS_ON_CHANGED:
-            return FileCheck(path, status.kind, base, status.state)
-        return FileCheck(
-            path,
-            status.kind,
-            base,
-            status.state,
-            merge=plan.state,
-            dependencies=plan.dependencies,
         )
 
 

@@ -7,30 +7,29 @@ ours = the overlay copy, theirs = upstream T:path.  Nothing is written here;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from overlay_merge.core.contentmerge import merge_sides
 from overlay_merge.core.dependencies import Dependency, DependencyAnalysis, Grade, grade_of
 from overlay_merge.core.deployment import Deployment
-from overlay_merge.core.errors import OverlayMergeError, first_of, quote
-from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.git.model import MergeStyle
-from overlay_merge.core.journal import require_no_unfinished_bump
-from overlay_merge.core.markers import OwnLines, conflict_labels, first_marker_line
+from overlay_merge.core.markers import OwnLines, conflict_labels
 from overlay_merge.core.model import (
     CONFLICTING,
-    DROPPABLE,
     BumpState,
     Decision,
     FileKind,
     Side,
+    StatusState,
     short_sha,
     side_of,
 )
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
-from overlay_merge.core.ownlines import own_lines
 from overlay_merge.core.refine import Refinement, Strategy
+from overlay_merge.core.refusals import Held, refuse_to_bump, sort_out
+from overlay_merge.core.status import OverlaySurvey, survey_overlay
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,13 @@ class BumpPlan:
 
     @property
     def conflicting(self) -> tuple[FilePlan, ...]:
+        """Files a merge leaves to the maintainer, in every state (renamed, added, binary...)."""
         return tuple(f for f in self.files if f.conflicting)
+
+    @property
+    def conflict_hunks(self) -> int:
+        """Conflicting hunks over the conflicting files (a binary file counts one)."""
+        return sum(f.conflict_hunks for f in self.conflicting)
 
     @property
     def broken(self) -> tuple[FilePlan, ...]:
@@ -181,6 +186,53 @@ class Planner:
         return (*skipped, *unreadable)
 
 
+@dataclass(frozen=True)
+class OverlayPlan:
+    """The engine's answer (docs/design.md §5): every overlay file's plan against one target.
+
+    ``check``, ``bump`` (``--dry-run`` and the bump screen) and ``review`` all
+    read their per-file states, counts and refusals from this: ``files`` are
+    the plans of the files that can be merged; ``held`` the files and base
+    entries that cannot (no base, a conflict left, no file), which ``check``
+    reports and ``bump`` refuses over (but for the orphaned entries).
+    """
+
+    target: str
+    files: tuple[FilePlan, ...]
+    held: Mapping[str, Held]
+    survey: OverlaySurvey
+    notes: tuple[str, ...] = ()
+
+    @property
+    def orphaned(self) -> tuple[str, ...]:
+        """Base entries whose overlay file is gone."""
+        return tuple(p for p, h in self.held.items() if h.state == StatusState.ORPHANED)
+
+
+def plan_overlay(
+    deployment: Deployment,
+    target: str,
+    style: MergeStyle = "zdiff3",
+    survey: OverlaySurvey | None = None,
+    *,
+    strategy: Strategy = "line",
+) -> OverlayPlan:
+    """Plan every overlay file of *deployment* against upstream commit *target*; raise nothing
+    the maintainer must settle (that is for the caller: ``bump`` refuses, ``check`` reports).
+
+    Raises :class:`OverlayMergeError` only for what cannot be known (missing
+    base commits).  *survey*: the overlay already surveyed; *strategy*: how
+    conflict hunks are refined (``--strategy``).
+    """
+    survey = survey_overlay(deployment) if survey is None else survey
+    planner = Planner.to(deployment, target, style, strategy)
+    found = sort_out(deployment, survey, target)
+    plannable = [f for f in survey.overlay if f.path not in found.held]
+    present = {f.path for f in survey.overlay}
+    files = plan_files(planner, plannable, survey.bases, found.contents, present)
+    return OverlayPlan(target, files, found.held, survey, planner.notes)
+
+
 def plan_bump(
     deployment: Deployment,
     rev: str | None = None,
@@ -192,10 +244,10 @@ def plan_bump(
     """Plan the bump of every overlay file from its base to the target *rev*.
 
     *rev* defaults to the upstream's tracked remote branch.  Raises a fixable
-    error, before anything could be written, for: overlay files with no
-    base, files still holding conflict markers, an unknown *rev*, missing
-    base commits, and a target that is not a descendant of the pin (unless
-    *allow_downgrade*).
+    error, before anything could be written, for: an unfinished bump, overlay
+    files with no base, files still holding conflict markers (or unmerged in
+    the index), an unknown *rev*, missing base commits, and a target that is
+    not a descendant of the pin (unless *allow_downgrade*).
     """
     layout = deployment.layout
     upstream = deployment.upstream
@@ -213,16 +265,20 @@ def plan_bump(
         target = upstream.resolve(rev)
     if not allow_downgrade:
         _require_descendant(deployment, rev, pin, target)
-    bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
-    overlay = scan_overlay(layout)
-    planner = Planner.to(deployment, target, style, strategy)
-    files = _plan_files(planner, overlay, bases)
-    present = {f.path for f in overlay}
-    orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
+    found = plan_overlay(deployment, target, style, strategy=strategy)
+    refuse_to_bump(deployment, found.survey, found.held)
     commits = tuple(upstream.commits_between(pin, target)) if pin != target else ()
-    notes = planner.notes
     return BumpPlan(
-        layout.upstream, layout.overlay, pin, target, rev, style, files, commits, orphaned, notes
+        layout.upstream,
+        layout.overlay,
+        pin,
+        target,
+        rev,
+        style,
+        found.files,
+        commits,
+        found.orphaned,
+        found.notes,
     )
 
 
@@ -251,20 +307,20 @@ def _require_descendant(deployment: Deployment, rev: str, pin: str, target: str)
     )
 
 
-def _plan_files(
-    planner: Planner, overlay: list[OverlayFile], bases: dict[str, str]
+def plan_files(
+    planner: Planner,
+    overlay: Sequence[OverlayFile],
+    bases: Mapping[str, str],
+    contents: Mapping[str, bytes],
+    present: set[str],
 ) -> tuple[FilePlan, ...]:
-    """Every overlay file's plan, once the bump's preconditions hold."""
+    """The plan of each of *overlay* (their bytes in *contents*), *present*: every overlay path."""
     deployment = planner.deployment
     layout = deployment.layout
-    # Each overlay file is read once: for the marker check and for its merge.
-    contents = {f.path: read_overlay_bytes(layout, f.path) for f in overlay}
-    _check_preconditions(deployment, overlay, bases, contents, planner.target)
     deployment.upstream.prefetch(
         [(c, f.path) for f in overlay for c in (bases[f.path], planner.target)]
     )
     files = [plan_file(planner, item, bases[item.path], contents[item.path]) for item in overlay]
-    present = {f.path for f in overlay}
     return tuple(_unmovable_renames(f, present, layout.is_excluded) for f in files)
 
 
@@ -285,49 +341,6 @@ def _unmovable_renames(
         return item
     deleted = BumpState.DELETED_UPSTREAM
     return FilePlan(item.path, item.kind, deleted, item.base_commit, item.ours, item.base)
-
-
-def _check_preconditions(
-    deployment: Deployment,
-    overlay: list[OverlayFile],
-    bases: dict[str, str],
-    contents: dict[str, bytes],
-    target: str,
-) -> None:
-    layout = deployment.layout
-    require_no_unfinished_bump(open_deployment(layout.root).git_dir)
-
-    unrecorded = [f.path for f in overlay if f.path not in bases]
-    if unrecorded:
-        raise OverlayMergeError(
-            f"{layout.overlay}/{first_of(unrecorded)}: no base in {layout.base_file}",
-            "run `overlay-merge init` to record their base, then retry",
-        )
-    marked = _marked(deployment, overlay, bases, contents, target)
-    if marked:
-        raise OverlayMergeError(
-            f"{layout.overlay}/{first_of(marked)}: still holds conflict markers, and a file "
-            "with markers is never merged into again",
-            "resolve the markers and run `overlay-merge resolve`, or `overlay-merge abort`",
-        )
-    deployment.require_bases(bases)
-
-
-def _marked(
-    deployment: Deployment,
-    overlay: list[OverlayFile],
-    bases: dict[str, str],
-    contents: dict[str, bytes],
-    target: str,
-) -> list[str]:
-    """``path:line`` of each overlay file holding a conflict marker line (its first)."""
-    found = []
-    for item in overlay:
-        own = own_lines(deployment, item.path, base=bases[item.path], target=target)
-        line = first_marker_line(contents[item.path], own)
-        if line is not None:
-            found.append(f"{item.path}:{line}")
-    return found
 
 
 def plan_file(
@@ -399,63 +412,6 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
         refinements=merge.refinements,
         invalid=merge.invalid,
     )
-
-
-def allowed_decisions(item: FilePlan) -> tuple[Decision, ...]:
-    """The per-file decisions offered for *item* (docs/design.md §5), the default first.
-
-    Taking upstream's version needs one (not for a file deleted upstream, nor
-    an addition upstream still lacks); dropping is offered for files upstream
-    now carries (``converged``) or deleted (``deleted-upstream``); confirming
-    (the addition works with upstream's change: its base moves) for
-    ``depends-on-changed``, whose default keeps its base.
-    """
-    allowed = [Decision.TAKE_MERGE, Decision.KEEP_OVERLAY]
-    if item.dependencies:
-        allowed.append(Decision.CONFIRM)
-    if item.theirs is not None:
-        allowed.append(Decision.TAKE_UPSTREAM)
-    if item.state in DROPPABLE:
-        allowed.append(Decision.DROP)
-    return tuple(allowed)
-
-
-def decide(plan: BumpPlan, decisions: Mapping[str, str]) -> BumpPlan:
-    """The plan with the maintainer's per-file *decisions* ({overlay path: decision}).
-
-    ``keep`` leaves the file and its base alone (its drift stays visible);
-    ``upstream`` takes upstream's version (at its new path for a rename);
-    ``drop`` deletes the overlay file and its base entry.  ``merge`` is the
-    default.  A decision :func:`allowed_decisions` does not offer for the
-    file is refused, saying which are.
-    """
-    by_path = {f.path: f for f in plan.files}
-    chosen: dict[str, Decision] = {}
-    for path, decision in decisions.items():
-        if path not in by_path:
-            raise OverlayMergeError(f"{path}: not an overlay file of this bump")
-        if decision not in tuple(Decision):
-            names = ", ".join(Decision)
-            raise OverlayMergeError(f"{path}: unknown decision {decision!r} (one of {names})")
-        allowed = allowed_decisions(by_path[path])
-        if decision not in allowed:
-            raise OverlayMergeError(
-                f"{path}: decision {decision!s} is not offered for a file in state "
-                f"{by_path[path].state} (offered: {', '.join(allowed)})"
-            )
-        chosen[path] = Decision(decision)
-    return replace(plan, files=tuple(_decided(f, chosen.get(f.path)) for f in plan.files))
-
-
-def _decided(item: FilePlan, decision: Decision | None) -> FilePlan:
-    if decision == Decision.KEEP_OVERLAY:
-        return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
-    if decision == Decision.TAKE_UPSTREAM and item.theirs is not None:
-        theirs = item.theirs
-        return replace(item, decision=decision, content=theirs.data, mode=theirs.mode)
-    if decision in (Decision.DROP, Decision.CONFIRM):
-        return replace(item, decision=decision, content=None, mode=None, renamed_to=None)
-    return item
 
 
 def review_range(deployment: Deployment, plan: BumpPlan) -> tuple[str, tuple[tuple[str, str], ...]]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from overlay_merge.core.model import short_sha
+from overlay_merge.core.model import BumpState, StatusState, short_sha
 
 EXIT_OK = 0
 EXIT_FOUND = 1  # drift or conflicts found
@@ -34,6 +35,23 @@ def plural(n: int, word: str) -> str:
     if word.endswith("y"):
         return f"{n} {word[:-1]}ies"
     return f"{n} {word}s"
+
+
+def conflicts_summary(states: Iterable[str], hunks: int) -> str:
+    """``in conflict: 3 files, 15 hunks (3 renamed-upstream)`` ("" when no file is).
+
+    *states*: the state of each conflicting file, whatever it is: a count of
+    ``conflict`` files alone would hide the renamed, added, binary and deleted
+    ones that need a hand too.
+    """
+    counts = Counter(states)
+    if not counts:
+        return ""
+    files = sum(counts.values())
+    order = [*StatusState, *BumpState]  # a conflict left first, then the bump's states
+    ranked = sorted(counts.items(), key=lambda item: order.index(item[0]))
+    detail = ", ".join(f"{n} {state}" for state, n in ranked)
+    return f"in conflict: {plural(files, 'file')}, {plural(hunks, 'hunk')} ({detail})"
 
 
 def to_json(document: Mapping[str, Any]) -> str:

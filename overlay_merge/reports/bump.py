@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from overlay_merge.core.model import BumpChoice, BumpState, Decision
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.reports.base import Report, plural, short
+from overlay_merge.reports.base import Report, conflicts_summary, plural, short
 from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class PlanReport(Report):
                 "base": f.base_commit,
                 "state": f.state,
                 "conflicts": f.conflict_hunks,
+                "decision": f.decision,
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
@@ -93,6 +94,8 @@ class PlanReport(Report):
             "style": p.style,
             "commits": [{"sha": sha, "subject": subject} for sha, subject in p.commits],
             "counts": {s: self.counts.get(s, 0) for s in BumpState},
+            "conflict_files": len(p.conflicting),
+            "conflict_hunks": p.conflict_hunks,
             "files": files,
             "orphaned": list(p.orphaned),
             "notes": list(p.notes),
@@ -120,13 +123,17 @@ class PlanReport(Report):
         lines.append("")
         for f in p.files:
             detail = _detail(f)
+            if f.decision not in (Decision.TAKE_MERGE, Decision.CONFIRM):
+                # A decided plan (--decide, --drop-converged): what the merge will do.
+                detail = f"[decided: {f.decision}]" + (f"  {detail}" if detail else "")
             lines.append(f"  {f.state:<{width}}  {f.path}" + (f"  {detail}" if detail else ""))
         lines.append("")
         counts = self.counts
-        lines.append(
-            f"{plural(len(p.files), 'file')}: "
-            + ", ".join(f"{counts[s]} {s}" for s in BumpState if counts.get(s))
+        summary = f"{plural(len(p.files), 'file')}: " + ", ".join(
+            f"{counts[s]} {s}" for s in BumpState if counts.get(s)
         )
+        conflicts = conflicts_summary((f.state for f in p.conflicting), p.conflict_hunks)
+        lines.append(summary + (f"; {conflicts}" if conflicts else ""))
         if all(f.state == BumpState.UNCHANGED for f in p.files):
             lines.append("the overlay is up to date with the target: no file needs a merge")
         lines += [f"note: {note}" for note in p.notes]

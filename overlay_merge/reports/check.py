@@ -20,7 +20,7 @@ from overlay_merge.core.dependencies import Grade
 from overlay_merge.core.errors import quote
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.model import BumpState, StatusState
-from overlay_merge.reports.base import Report, plural, short
+from overlay_merge.reports.base import Report, conflicts_summary, plural, short
 from overlay_merge.reports.dependencies import (
     dependencies_json,
     describe,
@@ -42,19 +42,42 @@ class Finding:
     message: str
     fix: str
     where: str | None = None
-    line: int | None = None
+    line: int | None = None  # of the file *where* names, as a reviewer opens it
     file: FileCheck | None = None
+    end_line: int | None = None
+
+    @property
+    def lines(self) -> str:
+        """``12`` or ``12-15``: where in the file ("" when nowhere in particular)."""
+        if self.line is None:
+            return ""
+        end = self.end_line
+        return f"{self.line}-{end}" if end is not None and end != self.line else str(self.line)
 
 
 def _bump_command(result: CheckResult) -> str:
     return f"`overlay-merge bump {quote(result.against or short(result.target))}`"
 
 
+def _overlay_lines(f: FileCheck) -> str:
+    """`` (overlay lines 12-15, 40)``: each conflict hunk in the overlay file ("" if none)."""
+    if not f.conflict_lines:
+        return ""
+    spans = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in f.conflict_lines)
+    word = "line" if spans.isdigit() else "lines"
+    return f" (overlay {word} {spans})"
+
+
+def _first_range(f: FileCheck) -> tuple[int | None, int | None]:
+    """The first conflict hunk's lines in the overlay file, else the first marker line."""
+    if f.conflict_lines:
+        return f.conflict_lines[0]
+    return f.first_marker_line, None
+
+
 def _stale_message(f: FileCheck) -> str:
     changed = f"upstream changed it since its base {short(f.base)}"
-    hunks = plural(f.conflict_hunks, "conflicting hunk")
-    if f.first_conflict_line:
-        hunks += f" (line {f.first_conflict_line} of the merge)"
+    hunks = plural(f.conflict_hunks, "conflicting hunk") + _overlay_lines(f)
     messages = {
         BumpState.CLEAN: f"{changed}; merges cleanly",
         BumpState.CONFLICT: f"{changed}; {hunks}",
@@ -92,9 +115,8 @@ def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
     if f.state == StatusState.STALE:
         title = f"overlay drift: {f.merge}"
         message = _stale_message(f)
-        return Finding(
-            level, title, message, _bump_command(result), where, f.first_conflict_line, f
-        )
+        line, end = _first_range(f)
+        return Finding(level, title, message, _bump_command(result), where, line, f, end)
     if f.state == StatusState.CONFLICT_PENDING:
         return _pending_finding(f, where)
     if f.state == StatusState.UNRECORDED:
@@ -113,7 +135,8 @@ def _pending_finding(f: FileCheck, where: str) -> Finding:
         if f.unmerged:
             message += " and is unmerged in the index"
         fix = "resolve the markers, then `overlay-merge resolve`"
-        return Finding(ERROR, "conflict markers", message, fix, where, f.first_marker_line, f)
+        line, end = _first_range(f)
+        return Finding(ERROR, "conflict markers", message, fix, where, line, f, end)
     if f.unmerged:
         message = "registered as unmerged in the deployment's index"
     else:
@@ -208,6 +231,14 @@ class CheckReport(Report):
                 p + f" ({detail})" if p.endswith(f" {StatusState.STALE}") else p for p in parts
             ]
         text = f"{plural(len(files), 'file')}: " + ", ".join(parts) if files else "no files"
+        states = (
+            f.merge if f.state == StatusState.STALE else f.state for f in files if f.conflicting
+        )
+        conflicts = conflicts_summary(
+            (s for s in states if s is not None), self.result.conflict_hunks
+        )
+        if conflicts:
+            text += f"; {conflicts}"
         flagged = flagged_summary(f.dependencies for f in files)
         if flagged:
             text += f"; {flagged}"
@@ -236,6 +267,8 @@ class CheckReport(Report):
             "bump_in_progress": r.bump,
             "counts": {s: self.counts.get(s, 0) for s in StatusState},
             "merge_counts": {s: self.merge_counts.get(s, 0) for s in BumpState},
+            "conflict_files": r.conflict_files,
+            "conflict_hunks": r.conflict_hunks,
             "files": [_file_json(f) for f in r.files],
             "notes": list(r.notes),
             "dependency_collisions": [
@@ -283,6 +316,8 @@ class CheckReport(Report):
                 props.append(f"file={_gh_property(finding.where)}")
             if finding.line:
                 props.append(f"line={finding.line}")
+            if finding.line and finding.end_line and finding.end_line != finding.line:
+                props.append(f"endLine={finding.end_line}")
             props.append(f"title={_gh_property(finding.title)}")
             message = f"{finding.message} (fix: {finding.fix})"
             lines.append(f"::{finding.level} {','.join(props)}::{_gh_data(message)}")
@@ -310,7 +345,14 @@ class CheckReport(Report):
         name = f"overlay-merge check {r.upstream} at {short(r.target)}"
         suite = ET.SubElement(suites, "testsuite", {"name": name, **counts, "skipped": "0"})
         properties = ET.SubElement(suite, "properties")
-        for key, value in (("upstream", r.upstream), ("pin", r.target), ("against", r.against)):
+        described = (
+            ("upstream", r.upstream),
+            ("pin", r.target),
+            ("against", r.against),
+            ("conflict_files", str(r.conflict_files)),
+            ("conflict_hunks", str(r.conflict_hunks)),
+        )
+        for key, value in described:
             if value is not None:
                 ET.SubElement(properties, "property", {"name": key, "value": _xml(value)})
         for classname, case_name, finding in cases:
@@ -368,6 +410,7 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "renamed_to": f.renamed_to,
         "first_marker_line": f.first_marker_line,
         "unmerged": f.unmerged,
+        "conflict_lines": [list(span) for span in f.conflict_lines],
         "grade": f.grade,
         "dependencies": dependencies_json(f.dependencies),
     }
@@ -403,7 +446,7 @@ def _fails(finding: Finding | None) -> bool:
 
 
 def _junit_detail(finding: Finding) -> str:
-    where = f"{finding.where}:{finding.line}" if finding.where and finding.line else finding.where
+    where = f"{finding.where}:{finding.lines}" if finding.where and finding.line else finding.where
     detail = [f"{finding.title}: {finding.message}"]
     if where:
         detail.append(f"at {where}")

@@ -20,10 +20,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from overlay_merge.core.decisions import allowed_decisions, decide
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.model import BumpChoice, BumpState, Decision, View
-from overlay_merge.core.plan import BumpPlan, FilePlan, allowed_decisions, decide
+from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.reports.base import EXIT_CANNOT, Report, plural, short
 from overlay_merge.reports.diff import FileDiff, diff_file
 from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen

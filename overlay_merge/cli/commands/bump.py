@@ -12,13 +12,15 @@ import click
 
 from overlay_merge.cli import interactive
 from overlay_merge.cli.context import FORMAT, STRATEGY, deployment, finish
+from overlay_merge.core import decisions as rules
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.model import BumpChoice, Decision
-from overlay_merge.core.plan import decide, plan_bump
+from overlay_merge.core.plan import plan_bump
 from overlay_merge.reports.bump import PlanReport
 
 if TYPE_CHECKING:
     from overlay_merge.core.git.model import MergeStyle
+    from overlay_merge.core.plan import BumpPlan
     from overlay_merge.core.refine import Strategy
 
 
@@ -45,9 +47,16 @@ if TYPE_CHECKING:
     "decide_options",
     multiple=True,
     metavar="PATH=DECISION",
-    help="A per-file decision (repeatable; with --choice merge or --dry-run): "
+    help="A per-file decision (repeatable; with --choice merge or --dry-run; PATH as the "
+    "plan lists it, relative to the overlay): "
     + "|".join(Decision)
     + " (confirm: a depends-on-changed addition works with upstream's change).",
+)
+@click.option(
+    "--drop-converged",
+    is_flag=True,
+    help="Drop every converged overlay file (upstream now carries its change) that no "
+    "--decide names (with --choice merge or --dry-run).",
 )
 @FORMAT
 @STRATEGY
@@ -61,12 +70,18 @@ def bump_command(
     force: bool,
     allow_downgrade: bool,
     decide_options: tuple[str, ...],
+    drop_converged: bool,
     fmt: str,
     strategy: Strategy,
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
     opened = deployment(ctx)
-    decisions = _decisions(decide_options, choice, dry_run)
+    decisions = _decisions(decide_options, choice, dry_run, drop_converged)
+
+    def decided(plan: BumpPlan) -> dict[str, str]:
+        # The core's rule names the converged files; the core checks every decision.
+        return rules.drop_converged(plan, decisions) if drop_converged else decisions
+
     if choice in (BumpChoice.MERGE, BumpChoice.UPDATE) and not dry_run:
         from overlay_merge.core.lock import hold_deployment  # noqa: PLC0415 - writers only
 
@@ -76,21 +91,28 @@ def bump_command(
             plan = plan_bump(
                 opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade
             )
-            finish(ctx, interactive.carry_out(opened, plan, choice, decisions, force=force), fmt)
+            done = interactive.carry_out(opened, plan, choice, decided(plan), force=force)
+            finish(ctx, done, fmt)
     plan = plan_bump(opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
         # Without a choice or a terminal the plan is printed and nothing changes (never blocks).
-        finish(ctx, PlanReport(decide(plan, decisions)), fmt)
+        finish(ctx, PlanReport(rules.decide(plan, decided(plan))), fmt)
     if choice is None:
         finish(ctx, interactive.bump_screen(opened, plan, force=force), fmt)
     else:
         finish(ctx, interactive.carry_out(opened, plan, choice, {}, force=force), fmt)
 
 
-def _decisions(options: tuple[str, ...], choice: str | None, dry_run: bool) -> dict[str, str]:
+def _decisions(
+    options: tuple[str, ...], choice: str | None, dry_run: bool, drop_converged: bool
+) -> dict[str, str]:
     """``--decide PATH=DECISION`` options as {overlay path: decision}; the core checks each."""
-    if options and not dry_run and choice != BumpChoice.MERGE:
-        raise click.UsageError("--decide goes with --choice merge (or --dry-run, to see it)")
+    named = "--decide" if options else "--drop-converged" if drop_converged else None
+    if named and choice in (BumpChoice.UPDATE, BumpChoice.CANCEL):
+        # update moves the pin only and cancel changes nothing: no file is decided on.
+        raise click.UsageError(f"{named} goes with --choice merge, not --choice {choice}")
+    if named and not dry_run and choice is None:
+        raise click.UsageError(f"{named} goes with --choice merge (or --dry-run, to see it)")
     decisions: dict[str, str] = {}
     for option in options:
         path, sep, decision = option.rpartition("=")
@@ -98,6 +120,11 @@ def _decisions(options: tuple[str, ...], choice: str | None, dry_run: bool) -> d
             raise OverlayMergeError(
                 f"--decide {option!r}: expected PATH=DECISION",
                 f"e.g. --decide skyportal/models/obj.py={Decision.KEEP_OVERLAY}",
+            )
+        if decisions.get(path, decision) != decision:
+            raise OverlayMergeError(
+                f"--decide {path}: decided twice ({decisions[path]}, then {decision})",
+                "give one decision per file",
             )
         decisions[path] = decision
     return decisions

@@ -46,3 +46,16 @@ def line_changes(old: bytes, new: bytes) -> tuple[int, int]:
     )
     _, added, removed = patch.line_stats
     return int(added), int(removed)
+
+
+def changed_spans(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
+    """The hunks of a line diff *old* → *new* without context, as git numbers them.
+
+    Each is ``(old_start, old_lines, new_start, new_lines)``, 1-based; a side
+    with no lines names the line after which the other side's lines go
+    (0: before the first).  Binary content is diffed as text.
+    """
+    patch = pygit2.Patch.create_from(
+        old, new, flag=pygit2.enums.DiffOption.FORCE_TEXT, context_lines=0
+    )
+    return [(h.old_start, h.old_lines, h.new_start, h.new_lines) for h in patch.hunks]
