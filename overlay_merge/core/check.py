@@ -27,7 +27,13 @@ from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line
-from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, StatusState
+from overlay_merge.core.model import (
+    CONFLICTING,
+    BumpState,
+    FileKind,
+    RenameSource,
+    StatusState,
+)
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
 from overlay_merge.core.plan import Planner, plan_file
 from overlay_merge.core.status import (
@@ -62,6 +68,9 @@ class FileCheck:
     base_line: int | None = None
     # An up-to-date addition whose imported upstream files changed (merge depends-on-changed)
     dependencies: tuple[Dependency, ...] = ()
+    renamed_by: RenameSource | None = None  # how ``renamed_to`` was found
+    # Upstream's files of the same module the file stays beside (a failure)
+    shadows: tuple[str, ...] = ()
 
     @property
     def grade(self) -> Grade | None:
@@ -71,7 +80,7 @@ class FileCheck:
     @property
     def conflicting(self) -> bool:
         """True if the file needs a maintainer's hand, not just a bump."""
-        if self.state == StatusState.CONFLICT_PENDING:
+        if self.state == StatusState.CONFLICT_PENDING or self.shadows:
             return True
         stale = self.state == StatusState.STALE
         return stale and (self.merge in CONFLICTING or self.conflict_hunks > 0)
@@ -187,6 +196,8 @@ class _Checker:
                 conflict_hunks=plan.conflict_hunks,
                 first_conflict_line=line,
                 renamed_to=plan.renamed_to,
+                renamed_by=plan.renamed_by,
+                shadows=plan.shadowing,
             )
         if status.state == StatusState.CONFLICT_PENDING:
             data = read_overlay_bytes(deployment.layout, path)

@@ -20,6 +20,7 @@ from overlay_merge.core.dependencies import Grade
 from overlay_merge.core.errors import quote
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.model import BumpState, StatusState
+from overlay_merge.core.shadowing import shadow_message
 from overlay_merge.reports.base import Report, plural, short
 from overlay_merge.reports.dependencies import (
     dependencies_json,
@@ -84,11 +85,28 @@ def _dependency_finding(f: FileCheck, result: CheckResult) -> Finding:
     return Finding(level, title, describe(f.dependencies), fix, where, line, f)
 
 
+def _shadow_finding(f: FileCheck, result: CheckResult) -> Finding:
+    """A file that stays beside an upstream file of the same module: always an error."""
+    others = " and ".join(f.shadows)
+    fix = (
+        f"carry its changes over to {others}, then drop it: `overlay-merge bump "
+        f"{quote(result.against or short(result.target))} --choice merge "
+        f"--decide {quote(f.path + '=drop')}`"
+    )
+    if f.merge == BumpState.RENAMED_UPSTREAM:
+        fix = f"merge it (upstream moved it to {f.renamed_to}) rather than keep it"
+    where = f"{result.overlay}/{f.path}"
+    message = shadow_message(f.path, f.shadows)
+    return Finding(ERROR, "overlay file shadows upstream's", message, fix, where, None, f)
+
+
 def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
     where = f"{result.overlay}/{f.path}"
     level = ERROR if f.conflicting else WARNING
     if f.state == StatusState.UP_TO_DATE and f.dependencies:
         return _dependency_finding(f, result)
+    if f.shadows:
+        return _shadow_finding(f, result)
     if f.state == StatusState.STALE:
         title = f"overlay drift: {f.merge}"
         message = _stale_message(f)
@@ -339,6 +357,8 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "conflicts": f.conflict_hunks,
         "first_conflict_line": f.first_conflict_line,
         "renamed_to": f.renamed_to,
+        "renamed_by": f.renamed_by,
+        "shadows": list(f.shadows),
         "first_marker_line": f.first_marker_line,
         "unmerged": f.unmerged,
         "grade": f.grade,
