@@ -65,9 +65,9 @@ def shadowed(upstream: UpstreamRepo, target: str, path: str) -> tuple[str, ...]:
 
 
 def shadow_message(path: str, shadows: tuple[str, ...]) -> str:
-    """``kept beside upstream's X.tsx, the same module: one of them is never run``."""
-    others = ", ".join(shadows)
+    """``X.jsx and upstream's X.tsx are the same module: ... the other never runs``."""
+    others = " and ".join(shadows)
     return (
-        f"{path} stays beside upstream's {others}, the same module: an import resolves "
-        "to only one of them, so the other is never run"
+        f"{path} and upstream's {others} are the same module: an import resolves to "
+        "only one of them, so the other never runs"
     )

@@ -87,7 +87,7 @@ class PlanReport(Report):
                 entry["renamed_to"] = f.renamed_to
                 entry["renamed_by"] = f.renamed_by
                 entry["rename_steps"] = [_step_json(s) for s in f.rename_steps]
-            if f.shadows:
+            if f.shadowing:
                 entry["shadows"] = list(f.shadowing)
             if f.dependencies:
                 entry["grade"] = f.grade

@@ -19,6 +19,8 @@ from overlay_merge.core.git.changes import Changes
 from overlay_merge.core.git.diff import line_changes
 from overlay_merge.core.git.model import MODE_GITLINK, MODE_TREE, RenameStep, RenameTrail
 
+MAX_CANDIDATES = 50  # files compared with one that vanished; most likely first
+
 
 @dataclass
 class _Walk:
@@ -146,7 +148,7 @@ class Renames(Changes):
             for d in diff.deltas
             if d.status == pygit2.enums.DeltaStatus.ADDED and d.new_file.mode != MODE_GITLINK
         ]
-        found = self._best_match(parent, sha, trail.path, added)
+        found = self._best_match(parent, sha, trail.path, added, anywhere=True)
         if found is None:
             return RenameTrail(None, trail.steps)
         new_path, similarity = found
@@ -213,9 +215,13 @@ class Renames(Changes):
         return None if found is None else found[0]
 
     def _best_match(
-        self, old: str, new: str, path: str, added: list[str]
+        self, old: str, new: str, path: str, added: list[str], *, anywhere: bool = False
     ) -> tuple[str, int] | None:
-        """:meth:`best_rename`'s answer and its similarity, in percent."""
+        """:meth:`best_rename`'s answer and its similarity, in percent.
+
+        *anywhere*: every file of *added* is a candidate, the likely ones
+        first (for the files one commit adds, as few as git compares).
+        """
         before = self.read(old, path)
         if before is None:
             return None
@@ -225,13 +231,8 @@ class Renames(Changes):
         ]
         if same_blob:
             return min(same_blob, key=lambda c: (_folder(c) != _folder(path), c)), 100
-        stem = _stem(path)
-        likely = [c for c in added if _stem(c) == stem or _folder(c) == _folder(path)]
-        likely = sorted(likely, key=lambda c: (_stem(c) != stem, c))[:50]
-        # A partial clone fetches the candidates in one go, not one by one.
-        self.prefetch([(new, candidate) for candidate in likely])
         best, best_score = None, 0.5
-        for candidate in likely:
+        for candidate in self._candidates(new, path, added, anywhere):
             after = self.read(new, candidate)
             if after is None:
                 continue
@@ -239,6 +240,17 @@ class Renames(Changes):
             if score > best_score:
                 best, best_score = candidate, score
         return None if best is None else (best, round(best_score * 100))
+
+    def _candidates(self, new: str, path: str, added: list[str], anywhere: bool) -> list[str]:
+        """The files of *added* worth comparing with *path*: the same name stem or folder
+        (*anywhere*: any), the same stem first, at most :data:`MAX_CANDIDATES`."""
+        stem, folder = _stem(path), _folder(path)
+        likely = [c for c in added if anywhere or _stem(c) == stem or _folder(c) == folder]
+        likely.sort(key=lambda c: (_stem(c) != stem, _folder(c) != folder, c))
+        likely = likely[:MAX_CANDIDATES]
+        # A partial clone fetches the candidates in one go, not one by one.
+        self.prefetch([(new, candidate) for candidate in likely])
+        return likely
 
 
 def _has_file(tree: pygit2.Tree, parent: pygit2.Tree, path: str) -> bool:
