@@ -93,8 +93,6 @@ def _shadow_finding(f: FileCheck, result: CheckResult) -> Finding:
         f"{quote(result.against or short(result.target))} --choice merge "
         f"--decide {quote(f.path + '=drop')}`"
     )
-    if f.merge == BumpState.RENAMED_UPSTREAM:
-        fix = f"merge it (upstream moved it to {f.renamed_to}) rather than keep it"
     where = f"{result.overlay}/{f.path}"
     message = shadow_message(f.path, f.shadows)
     return Finding(ERROR, "overlay file shadows upstream's", message, fix, where, None, f)
