@@ -28,6 +28,8 @@ class _Walk:
 
     commits: list[tuple[pygit2.Oid, list[pygit2.Oid], pygit2.Tree]]
     trees: dict[pygit2.Oid, pygit2.Tree] = field(default_factory=dict)
+    added: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """The files each commit adds against a parent, once asked (many files move at once)."""
 
     def __post_init__(self) -> None:
         self.trees = {oid: tree for oid, _, tree in self.commits}
@@ -101,8 +103,22 @@ class Renames(Changes):
         """Where *path* went along *walk* (the file exists under it before the walk)."""
         start = RenameTrail(path)
         trails: dict[pygit2.Oid, RenameTrail] = {}
+        parts = path.split("/")
         for oid, parents, tree in walk.commits:
-            trails[oid] = self._trail_at(oid, tree, parents, trails, walk.trees, start)
+            # The common case inline (one parent, the file still there): this loop
+            # runs once per commit of the range for every file followed.
+            if len(parents) == 1:
+                trail = trails.get(parents[0], start)
+                parent_tree = walk.trees.get(parents[0])
+                if trail.path is None:
+                    trails[oid] = trail
+                    continue
+                if trail.path != path:
+                    path, parts = trail.path, trail.path.split("/")
+                if parent_tree is not None and _has_file(tree, parent_tree, parts):
+                    trails[oid] = trail
+                    continue
+            trails[oid] = self._trail_at(oid, tree, parents, trails, walk, start)
         # Reverse topological order ends at the commit the walk started from.
         return trails[walk.commits[-1][0]] if walk.commits else start
 
@@ -112,7 +128,7 @@ class Renames(Changes):
         tree: pygit2.Tree,
         parents: list[pygit2.Oid],
         trails: dict[pygit2.Oid, RenameTrail],
-        trees: dict[pygit2.Oid, pygit2.Tree],
+        walk: _Walk,
         start: RenameTrail,
     ) -> RenameTrail:
         """The file's trail at one commit, from its parents' (a parent before the walk
@@ -126,28 +142,30 @@ class Renames(Changes):
             return trails.get(parents[0], start) if parents else start
         for parent, trail in alive:
             assert trail.path is not None
-            parent_tree = trees.get(parent)
+            parent_tree = walk.trees.get(parent)
             if parent_tree is None:
                 parent_tree = self._tree_of(parent)
-            if _has_file(tree, parent_tree, trail.path):
+            if _has_file(tree, parent_tree, trail.path.split("/")):
                 return trail
         parent, trail = alive[0]
-        return self._moved_at(str(parent), str(oid), trail)
+        return self._moved_at(str(parent), str(oid), trail, walk)
 
     def _tree_of(self, oid: pygit2.Oid) -> pygit2.Tree:
         commit = self.repo[oid]
         assert isinstance(commit, pygit2.Commit)
         return commit.tree
 
-    def _moved_at(self, parent: str, sha: str, trail: RenameTrail) -> RenameTrail:
+    def _moved_at(self, parent: str, sha: str, trail: RenameTrail, walk: _Walk) -> RenameTrail:
         """The trail of a file that commit *sha* removed from its place in *parent*."""
         assert trail.path is not None
-        diff = self.tree(parent).diff_to_tree(self.tree(sha))
-        added = [
-            d.new_file.path
-            for d in diff.deltas
-            if d.status == pygit2.enums.DeltaStatus.ADDED and d.new_file.mode != MODE_GITLINK
-        ]
+        added = walk.added.get((parent, sha))
+        if added is None:
+            diff = self.tree(parent).diff_to_tree(self.tree(sha))
+            added = walk.added[(parent, sha)] = [
+                d.new_file.path
+                for d in diff.deltas
+                if d.status == pygit2.enums.DeltaStatus.ADDED and d.new_file.mode != MODE_GITLINK
+            ]
         found = self._best_match(parent, sha, trail.path, added, anywhere=True)
         if found is None:
             return RenameTrail(None, trail.steps)
@@ -253,38 +271,35 @@ class Renames(Changes):
         return likely
 
 
-def _has_file(tree: pygit2.Tree, parent: pygit2.Tree, path: str) -> bool:
-    """True if *path*, a file in *parent*, is a file in *tree*.
+def _has_file(tree: pygit2.Tree, parent: pygit2.Tree, parts: list[str]) -> bool:
+    """True if the path of *parts*, a file in *parent*, is a file in *tree*.
 
     Level by level, as git prunes a path-limited walk: once an entry on the
     way has the same id in both trees, what lies below it is the parent's.
+    (Types and ids only: reading an entry's mode costs more than its lookup.)
     """
-    parts = path.split("/")
     below: pygit2.Tree | None = parent
+    last = len(parts) - 1
     for depth, name in enumerate(parts):
         try:
             obj = tree[name]
         except KeyError:
             return False
-        before = _child(below, name)
-        if before is not None and before.id == obj.id and before.filemode == obj.filemode:
+        before = None
+        if below is not None:
+            try:
+                before = below[name]
+            except KeyError:
+                pass
+        if before is not None and before.id == obj.id:
             return True
-        if depth == len(parts) - 1:
-            return obj.filemode not in (MODE_TREE, MODE_GITLINK)
+        if depth == last:
+            return isinstance(obj, pygit2.Blob)  # a file or symlink, not a folder or gitlink
         if not isinstance(obj, pygit2.Tree):
             return False
         tree = obj
         below = before if isinstance(before, pygit2.Tree) else None
     return False
-
-
-def _child(tree: pygit2.Tree | None, name: str) -> pygit2.Object | None:
-    if tree is None:
-        return None
-    try:
-        return tree[name]
-    except KeyError:
-        return None
 
 
 def _prefixed(trail: RenameTrail, prefix: str) -> RenameTrail:
