@@ -31,6 +31,7 @@ from overlay_merge.core.model import (
 )
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.ownlines import own_lines
+from overlay_merge.core.refine import Refinement, Strategy
 from overlay_merge.core.renames import RenameFinder
 from overlay_merge.core.shadowing import shadowed
 
@@ -64,6 +65,9 @@ class FilePlan:
     rename_steps: tuple[RenameStep, ...] = ()
     # gone at the target: upstream's files there of the same module (see ``shadowing``)
     shadows: tuple[str, ...] = ()
+    # --strategy refined: the hunks a rule resolved, why a clean merge became a conflict
+    refinements: tuple[Refinement, ...] = ()
+    invalid: str | None = None
 
     @property
     def target_path(self) -> str:
@@ -146,9 +150,12 @@ class Planner:
     style: MergeStyle
     renames_from: RenameFinder
     dependencies: DependencyAnalysis
+    strategy: Strategy = "line"
 
     @classmethod
-    def to(cls, deployment: Deployment, target: str, style: MergeStyle) -> Planner:
+    def to(
+        cls, deployment: Deployment, target: str, style: MergeStyle, strategy: Strategy = "line"
+    ) -> Planner:
         """The planner of the files of *deployment* bumped to *target*."""
         layout = deployment.layout
         renames = RenameFinder(deployment.upstream, target)
@@ -159,7 +166,7 @@ class Planner:
             lambda: frozenset(f.path for f in scan_overlay(layout)),
             renames,
         )
-        return cls(deployment, target, style, renames, analysis)
+        return cls(deployment, target, style, renames, analysis, strategy)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -178,6 +185,7 @@ def plan_bump(
     rev: str | None = None,
     *,
     style: MergeStyle = "zdiff3",
+    strategy: Strategy = "line",
     allow_downgrade: bool = False,
 ) -> BumpPlan:
     """Plan the bump of every overlay file from its base to the target *rev*.
@@ -206,7 +214,7 @@ def plan_bump(
         _require_descendant(deployment, rev, pin, target)
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
-    planner = Planner.to(deployment, target, style)
+    planner = Planner.to(deployment, target, style, strategy)
     files = _plan_files(planner, overlay, bases)
     present = {f.path for f in overlay}
     orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
@@ -390,7 +398,9 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
     if item.renamed_to is None and ours == theirs:
         return replace(item, state=BumpState.CONVERGED)
     labels = conflict_labels(item.base_commit, planner.target)
-    merge = merge_sides(base, ours, theirs, labels, planner.style)
+    merge = merge_sides(
+        base, ours, theirs, labels, planner.style, strategy=planner.strategy, path=item.target_path
+    )
     if base is None:
         state = BumpState.ADDED_UPSTREAM
     elif item.renamed_to is not None:
@@ -405,6 +415,8 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
         conflict_hunks=merge.conflict_hunks,
         content=merge.content,
         mode=merge.mode,
+        refinements=merge.refinements,
+        invalid=merge.invalid,
     )
 
 
