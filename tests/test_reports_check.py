@@ -101,6 +101,8 @@ def test_json_has_every_key_for_every_file() -> None:
         "conflicts",
         "first_conflict_line",
         "renamed_to",
+        "renamed_by",  # added with renames through history: null unless renamed
+        "shadows",  # added with shadowing: [] for every file that stays clear
         "first_marker_line",
         "unmerged",
         "conflict_lines",  # added with the overlay's line numbers: [] but for conflicts

@@ -29,7 +29,7 @@ from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line
-from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, StatusState
+from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, RenameSource, StatusState
 from overlay_merge.core.plan import FilePlan, plan_overlay
 from overlay_merge.core.refine import Strategy
 from overlay_merge.core.refusals import Held
@@ -62,6 +62,9 @@ class FileCheck:
     # Each conflict hunk as lines of the overlay file as it is (the merge's overlay side,
     # or the markers of a conflict-pending file): what a reviewer opens
     conflict_lines: tuple[LineRange, ...] = ()
+    renamed_by: RenameSource | None = None  # how ``renamed_to`` was found
+    # Upstream's files of the same module the file stays beside (a failure)
+    shadows: tuple[str, ...] = ()
 
     @property
     def grade(self) -> Grade | None:
@@ -71,7 +74,7 @@ class FileCheck:
     @property
     def conflicting(self) -> bool:
         """True if the file needs a maintainer's hand, not just a bump."""
-        if self.state == StatusState.CONFLICT_PENDING:
+        if self.state == StatusState.CONFLICT_PENDING or self.shadows:
             return True
         stale = self.state == StatusState.STALE
         return stale and (self.merge in CONFLICTING or self.conflict_hunks > 0)
@@ -191,6 +194,8 @@ def _planned(plan: FilePlan) -> FileCheck:
         first_conflict_line=line,
         renamed_to=plan.renamed_to,
         conflict_lines=ranges,
+        renamed_by=plan.renamed_by,
+        shadows=plan.shadowing,
     )
 
 

@@ -58,6 +58,13 @@ CONFLICTING = frozenset(
 DROPPABLE = frozenset({BumpState.CONVERGED, BumpState.DELETED_UPSTREAM})
 
 
+class RenameSource(ValueEnum):
+    """How a plan found where upstream moved a file (docs/design.md §5)."""
+
+    HISTORY = "history"  # followed through upstream's commits, as `git log --follow`
+    PAIRWISE = "pairwise"  # the base and the target compared (no history, or no rename in it)
+
+
 class Decision(ValueEnum):
     """A per-file decision the maintainer may take before applying (docs/design.md §5)."""
 

@@ -14,13 +14,14 @@ from overlay_merge.core.contentmerge import merge_sides
 from overlay_merge.core.dependencies import Dependency, DependencyAnalysis, Grade, grade_of
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, quote
-from overlay_merge.core.git.model import MergeStyle
+from overlay_merge.core.git.model import MergeStyle, RenameStep
 from overlay_merge.core.markers import OwnLines, conflict_labels
 from overlay_merge.core.model import (
     CONFLICTING,
     BumpState,
     Decision,
     FileKind,
+    RenameSource,
     Side,
     StatusState,
     short_sha,
@@ -29,6 +30,8 @@ from overlay_merge.core.model import (
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.refine import Refinement, Strategy
 from overlay_merge.core.refusals import Held, refuse_to_bump, sort_out
+from overlay_merge.core.renames import RenameFinder
+from overlay_merge.core.shadowing import shadowed
 from overlay_merge.core.status import OverlaySurvey, survey_overlay
 
 
@@ -56,6 +59,11 @@ class FilePlan:
     decision: Decision = Decision.TAKE_MERGE
     # depends-on-changed: the upstream files the addition imports that changed
     dependencies: tuple[Dependency, ...] = ()
+    # renamed-upstream: how the new path was found, and the moves history shows
+    renamed_by: RenameSource | None = None
+    rename_steps: tuple[RenameStep, ...] = ()
+    # gone at the target: upstream's files there of the same module (see ``shadowing``)
+    shadows: tuple[str, ...] = ()
     # --strategy refined: the hunks a rule resolved, why a clean merge became a conflict
     refinements: tuple[Refinement, ...] = ()
     invalid: str | None = None
@@ -64,6 +72,13 @@ class FilePlan:
     def target_path(self) -> str:
         """Where the file lives after the merge."""
         return self.renamed_to or self.path
+
+    @property
+    def shadowing(self) -> tuple[str, ...]:
+        """Upstream's files at the target this file hides or is hidden by, if it stays
+        where it is (kept, deleted upstream; not moved by a rename, nor dropped)."""
+        stays = self.renamed_to is None and self.decision != Decision.DROP
+        return self.shadows if stays else ()
 
     @property
     def grade(self) -> Grade | None:
@@ -125,26 +140,10 @@ class BumpPlan:
         """Unconfirmed additions whose imports upstream broke (docs/design.md §5)."""
         return tuple(f for f in self.files if f.flagged and f.grade == Grade.BROKEN)
 
-
-RenameFinder = Callable[[str, str], "str | None"]
-
-
-def rename_finder(deployment: Deployment, target: str) -> RenameFinder:
-    """A lookup ``(base commit, path) -> upstream's new path at *target*, or None``.
-
-    Asked only for files gone at *target*; each distinct base costs one tree
-    diff without rename detection (the files added since it), and each file
-    is compared only with its likely new names.
-    """
-    upstream = deployment.upstream
-    added: dict[str, list[str]] = {}
-
-    def renamed_to(base: str, path: str) -> str | None:
-        if base not in added:
-            added[base] = upstream.added_paths(base, target)
-        return upstream.best_rename(base, target, path, added[base])
-
-    return renamed_to
+    @property
+    def shadowing(self) -> tuple[FilePlan, ...]:
+        """Files left beside an upstream file of the same module (docs/design.md §5)."""
+        return tuple(f for f in self.files if f.shadowing)
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,7 @@ class Planner:
     ) -> Planner:
         """The planner of the files of *deployment* bumped to *target*."""
         layout = deployment.layout
-        renames = rename_finder(deployment, target)
+        renames = RenameFinder(deployment.upstream, target)
         analysis = DependencyAnalysis(
             deployment.upstream,
             target,
@@ -340,7 +339,9 @@ def _unmovable_renames(
     if not collides and item.content is not None:
         return item
     deleted = BumpState.DELETED_UPSTREAM
-    return FilePlan(item.path, item.kind, deleted, item.base_commit, item.ours, item.base)
+    return FilePlan(
+        item.path, item.kind, deleted, item.base_commit, item.ours, item.base, shadows=item.shadows
+    )
 
 
 def plan_file(
@@ -370,16 +371,34 @@ def plan_file(
         changed = planner.dependencies.check(path, ours_data, base_commit)
         state = BumpState.DEPENDS_ON_CHANGED if changed else BumpState.UNCHANGED
         return FilePlan(path, kind, state, base_commit, ours, dependencies=changed)
-    renamed_to = None
+    found = FilePlan(path, kind, BumpState.UNCHANGED, base_commit, ours, base, theirs)
     if base is not None and theirs is None:
-        renamed_to = planner.renames_from(base_commit, path)
-        if renamed_to is None:
-            return FilePlan(path, kind, BumpState.DELETED_UPSTREAM, base_commit, ours, base)
-        theirs = side_of(upstream.read(target, renamed_to))
-    found = FilePlan(
-        path, kind, BumpState.UNCHANGED, base_commit, ours, base, theirs, renamed_to=renamed_to
-    )
+        found = _moved(planner, found)
+        if found.renamed_to is None:
+            return found
     return _merged(planner, found)
+
+
+def _moved(planner: Planner, item: FilePlan) -> FilePlan:
+    """*item*, gone at the target: upstream's renamed file as its theirs, else deleted-upstream.
+
+    Either way the upstream files of the same module at the target are noted:
+    if the file stays where it is, it sits beside them.
+    """
+    upstream = planner.deployment.upstream
+    shadows = shadowed(upstream, planner.target, item.path)
+    rename = planner.renames_from.find(item.base_commit, item.path)
+    if rename is None:
+        return replace(item, state=BumpState.DELETED_UPSTREAM, shadows=shadows)
+    theirs = side_of(upstream.read(planner.target, rename.path))
+    return replace(
+        item,
+        theirs=theirs,
+        renamed_to=rename.path,
+        renamed_by=rename.found_by,
+        rename_steps=rename.steps,
+        shadows=shadows,
+    )
 
 
 def _merged(planner: Planner, item: FilePlan) -> FilePlan:

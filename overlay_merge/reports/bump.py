@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from overlay_merge.core.model import BumpChoice, BumpState, Decision
+from overlay_merge.core.git.model import RenameStep
+from overlay_merge.core.model import BumpChoice, BumpState, Decision, RenameSource
 from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.reports.base import Report, conflicts_summary, plural, short
 from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
@@ -31,6 +32,10 @@ def _detail(f: FilePlan) -> str:
     parts = []
     if f.renamed_to:
         parts.append(f"-> {f.renamed_to}")
+        if f.renamed_by == RenameSource.PAIRWISE:
+            parts.append("(found comparing base and target: not through history)")
+    if f.shadowing:
+        parts.append(f"(shadows upstream's {', '.join(f.shadowing)}: same module)")
     if f.dependencies:
         confirmed = f.decision == Decision.CONFIRM
         parts.append(("confirmed, was " if confirmed else "") + describe(f.dependencies))
@@ -47,6 +52,15 @@ def _detail(f: FilePlan) -> str:
     return "  ".join(parts)
 
 
+def _step_json(step: RenameStep) -> dict[str, Any]:
+    return {
+        "from": step.old_path,
+        "to": step.new_path,
+        "commit": step.commit,
+        "similarity": step.similarity,
+    }
+
+
 @dataclass(frozen=True)
 class PlanReport(Report):
     """The plan of a bump (``--dry-run``, or no terminal): exit 1 if anything would conflict."""
@@ -59,8 +73,8 @@ class PlanReport(Report):
 
     @property
     def found(self) -> bool:
-        """Conflicts, and additions upstream broke (unless confirmed)."""
-        return bool(self.plan.conflicting or self.plan.broken)
+        """Conflicts, additions upstream broke (unless confirmed), files left shadowing."""
+        return bool(self.plan.conflicting or self.plan.broken or self.plan.shadowing)
 
     def as_json(self) -> dict[str, Any]:
         p = self.plan
@@ -76,6 +90,10 @@ class PlanReport(Report):
             }
             if f.renamed_to:
                 entry["renamed_to"] = f.renamed_to
+                entry["renamed_by"] = f.renamed_by
+                entry["rename_steps"] = [_step_json(s) for s in f.rename_steps]
+            if f.shadowing:
+                entry["shadows"] = list(f.shadowing)
             if f.dependencies:
                 entry["grade"] = f.grade
                 entry["dependencies"] = dependencies_json(f.dependencies)

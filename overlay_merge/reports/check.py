@@ -20,6 +20,7 @@ from overlay_merge.core.dependencies import Grade
 from overlay_merge.core.errors import quote
 from overlay_merge.core.journal import BumpProgress
 from overlay_merge.core.model import BumpState, StatusState
+from overlay_merge.core.shadowing import shadow_message
 from overlay_merge.reports.base import Report, conflicts_summary, plural, short
 from overlay_merge.reports.dependencies import (
     dependencies_json,
@@ -107,11 +108,26 @@ def _dependency_finding(f: FileCheck, result: CheckResult) -> Finding:
     return Finding(level, title, describe(f.dependencies), fix, where, line, f)
 
 
+def _shadow_finding(f: FileCheck, result: CheckResult) -> Finding:
+    """A file that stays beside an upstream file of the same module: always an error."""
+    others = " and ".join(f.shadows)
+    fix = (
+        f"carry its changes over to {others}, then drop it: `overlay-merge bump "
+        f"{quote(result.against or short(result.target))} --choice merge "
+        f"--decide {quote(f.path + '=drop')}`"
+    )
+    where = f"{result.overlay}/{f.path}"
+    message = shadow_message(f.path, f.shadows)
+    return Finding(ERROR, "overlay file shadows upstream's", message, fix, where, None, f)
+
+
 def _file_finding(f: FileCheck, result: CheckResult) -> Finding:
     where = f"{result.overlay}/{f.path}"
     level = ERROR if f.conflicting else WARNING
     if f.state == StatusState.UP_TO_DATE and f.dependencies:
         return _dependency_finding(f, result)
+    if f.shadows:
+        return _shadow_finding(f, result)
     if f.state == StatusState.STALE:
         title = f"overlay drift: {f.merge}"
         message = _stale_message(f)
@@ -408,6 +424,8 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "conflicts": f.conflict_hunks,
         "first_conflict_line": f.first_conflict_line,
         "renamed_to": f.renamed_to,
+        "renamed_by": f.renamed_by,
+        "shadows": list(f.shadows),
         "first_marker_line": f.first_marker_line,
         "unmerged": f.unmerged,
         "conflict_lines": [list(span) for span in f.conflict_lines],

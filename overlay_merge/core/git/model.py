@@ -107,3 +107,22 @@ class SkippedSubmodule:
 def short(sha: str) -> str:
     """The abbreviated commit id messages show."""
     return sha[:7]
+
+
+@dataclass(frozen=True)
+class RenameStep:
+    """One move of a file in upstream's history: *old_path* became *new_path* at *commit*."""
+
+    old_path: str
+    new_path: str
+    commit: str
+    similarity: int  # percent of lines in common at that commit (100: the same blob)
+
+
+@dataclass(frozen=True)
+class RenameTrail:
+    """Where a file went through upstream's history: its last path (None: deleted on the
+    way) and the moves that led there, oldest first."""
+
+    path: str | None
+    steps: tuple[RenameStep, ...] = ()
