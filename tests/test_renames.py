@@ -34,12 +34,13 @@ from renamehistory import (
     make_history,
 )
 
+from overlay_merge.core.decisions import decide
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.git.model import RenameStep
 from overlay_merge.core.git.renames import RenameWalks
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.model import BumpState, Decision, RenameSource
-from overlay_merge.core.plan import decide, plan_bump
+from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.renames import RenameFinder
 from overlay_merge.demo import Sample
 from overlay_merge.reports.bump import PlanReport
