@@ -1,0 +1,75 @@
+"""The hunk screen's view of one hunk: side by side when the terminal is wide, else stacked.
+
+Side by side (from :data:`~overlay_merge.tui.sides.WIDE` columns): the
+overlay's side left, upstream's right, equal lines facing each other, and
+the base between them on demand (``s``).  Stacked: the overlay's side then
+upstream's, one header line each, the base below on demand.  Either way
+each side's changed words are marked and the view opens scrolled to the
+first of them.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+
+from overlay_merge.core.takes import HunkView
+from overlay_merge.tui.sides import GUTTER, WIDE, aligned, first_change, hunk_sides, stacked
+from overlay_merge.tui.widgets import LinesView
+
+COLUMNS = ("side-ours", "side-base", "side-theirs")
+
+
+class HunkSides(Horizontal):
+    """One hunk's sides; :meth:`show` lays them out for the width the app has now."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.wide = False
+        self.base_shown = False
+
+    def compose(self) -> ComposeResult:
+        yield LinesView(id="side-stack")
+        for name in COLUMNS:
+            yield LinesView(id=name)
+
+    def views(self) -> list[LinesView]:
+        """The views on screen now (one stacked, or the columns)."""
+        if not self.wide:
+            return [self.query_one("#side-stack", LinesView)]
+        shown = COLUMNS if self.base_shown else (COLUMNS[0], COLUMNS[2])
+        return [self.query_one(f"#{name}", LinesView) for name in shown]
+
+    def show(self, view: HunkView | None, path: str) -> None:
+        """*view*'s sides (None: nothing), laid out for the app's width."""
+        self.wide = self.app.size.width >= WIDE
+        stack = self.query_one("#side-stack", LinesView)
+        stack.display = not self.wide
+        for name in COLUMNS:
+            pane = self.query_one(f"#{name}", LinesView)
+            pane.display = self.wide and (name != "side-base" or self.base_shown)
+        if view is None:
+            for empty in self.query(LinesView):
+                empty.show([], [])
+            return
+        ours, base, theirs = hunk_sides(view)
+        first = first_change(ours.spans, theirs.spans)
+        column = None if first is None else first + GUTTER
+        if not self.wide:
+            sides = (ours, theirs, base) if self.base_shown else (ours, theirs)
+            stack.show(stacked(sides, path), [])
+            stack.scroll_after_layout(0, column)
+            return
+        left, right = aligned(ours, theirs, path)
+        base_lines = base.head(compact=False) + base.body(path) if self.base_shown else []
+        contents: dict[str, list[Text]] = {
+            "side-ours": left,
+            "side-base": base_lines,
+            "side-theirs": right,
+        }
+        for name, content in contents.items():
+            target = self.query_one(f"#{name}", LinesView)
+            target.show(content, [])
+            if name != "side-base":
+                target.scroll_after_layout(0, column)
