@@ -167,3 +167,10 @@ def test_the_header_counts_the_files_to_decide(merged: Sample) -> None:
     drive(ResolveApp(_deployment(merged)),
           lambda a: tops.append(str(_screen(a).query_one("#hunk-top").render())), "q")  # fmt: skip
     assert "2 hunks left in 2 files · 2 to decide" in tops[0]
+
+
+def test_resolve_undo_names_a_whole_file_choice(merged: Sample) -> None:
+    drive(ResolveApp(_deployment(merged)), pick(LOGO), "u", "q")
+    result = run_cli(merged.deployment, "resolve", "--undo")
+    assert result.exit_code == 0, result.output
+    assert f"undid upstream for the whole file {LOGO}; it is in conflict again" in result.output

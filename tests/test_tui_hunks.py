@@ -28,7 +28,7 @@ from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.tui.app import BumpApp
 from overlay_merge.tui.hunks import HunkScreen, ResolveApp, editor_command
 from overlay_merge.tui.result import ResultScreen
-from overlay_merge.tui.widgets import LinesView, RowList
+from overlay_merge.tui.widgets import LinesView
 
 OVERLAY = "extensions/skyportal"
 

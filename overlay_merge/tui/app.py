@@ -193,7 +193,7 @@ class BumpApp(App[Report | None]):
         self._show_file()
 
     def on_resize(self, event: events.Resize) -> None:
-        guard_size(self)
+        guard_size(self, event.size)
 
     def _set_keys(self) -> None:
         view = self.query_one(TabbedContent).active or View.MERGE_PREVIEW

@@ -23,18 +23,22 @@ KEYS_HELP = """\
 
 [b]moving around[/b]
   ↑ ↓      select a file
-  Tab      focus the view: ↑ ↓ PgUp PgDn ← → scroll it
+  Tab      focus the view (its edge lights up): ↑ ↓ PgUp PgDn
+           ← → scroll it; Tab again: back to the files
   1 2 3    overlay / upstream / merge preview
   n p      next / previous conflict (merge preview) or hunk
   l        the upstream commits of the range
   ?        this help
 
 [b]after a merge[/b]
-  Enter h  hunk by hunk: o overlay, u upstream, b both,
-           B both (upstream first), z undo, r record on/off,
-           e $EDITOR at the hunk
+  Enter h  hunk by hunk (its own keys: ? there): o overlay,
+           u upstream, b both, B both (upstream first),
+           Enter record, z undo, e $EDITOR at the hunk
   e        open the selected file in $EDITOR
-           (or `git mergetool`), then `overlay-merge resolve`"""
+           (or `git mergetool`), then `overlay-merge resolve`
+  q Esc    done: the report as things stand is printed
+
+The screen needs 60x18 at least (a notice says so below)."""
 
 # The per-file decisions, in the key bar's order: its key and its label.
 DECISION_KEYS = {

@@ -9,6 +9,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -90,11 +91,10 @@ class TooSmallScreen(ModalScreen[None]):
             yield Static(id="too-small")
 
     def on_mount(self) -> None:
-        self.update()
+        self.update(*self.app.size)
 
-    def update(self) -> None:
+    def update(self, width: int, height: int) -> None:
         """Say the size now and the size needed."""
-        width, height = self.app.size
         self.query_one("#too-small", Static).update(
             Text.assemble(
                 ("terminal too small", "bold"),
@@ -104,14 +104,17 @@ class TooSmallScreen(ModalScreen[None]):
         )
 
 
-def guard_size(app: App[Any]) -> None:
-    """Cover the app with :class:`TooSmallScreen` while it is too small; uncover it after."""
-    width, height = app.size
+def guard_size(app: App[Any], size: Size | None = None) -> None:
+    """Cover the app with :class:`TooSmallScreen` while it is too small; uncover it after.
+
+    *size*: the new size, when called on a resize (the app's own is still the old one).
+    """
+    width, height = size or app.size
     small = width < MIN_WIDTH or height < MIN_HEIGHT
     top = app.screen_stack[-1] if app.screen_stack else None
     if small and not isinstance(top, TooSmallScreen):
         app.push_screen(TooSmallScreen())
     elif small and isinstance(top, TooSmallScreen):
-        top.update()
+        top.update(width, height)
     elif isinstance(top, TooSmallScreen):
         app.pop_screen()

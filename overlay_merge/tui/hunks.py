@@ -398,7 +398,7 @@ class ResolveApp(App[Session]):
         guard_size(self)
 
     def on_resize(self, event: events.Resize) -> None:
-        guard_size(self)
+        guard_size(self, event.size)
 
     def _screen_closed(self, session: Session | None) -> None:
         self.session = session

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
 
 from overlay_merge.core.takes import HunkView
-from overlay_merge.tui.sides import GUTTER, WIDE, aligned, first_change, hunk_sides, stacked
+from overlay_merge.tui.sides import (
+    GUTTER,
+    WIDE,
+    Side,
+    aligned,
+    first_changes,
+    hunk_sides,
+    stacked,
+)
 from overlay_merge.tui.widgets import LinesView
 
 COLUMNS = ("side-ours", "side-base", "side-theirs")
@@ -32,7 +41,10 @@ class HunkSides(Horizontal):
     def compose(self) -> ComposeResult:
         yield LinesView(id="side-stack")
         for name in COLUMNS:
-            yield LinesView(id=name)
+            # The column's title stays put while its lines scroll sideways.
+            with Vertical(id=f"{name}-box", classes="side-column"):
+                yield Static(id=f"{name}-head")
+                yield LinesView(id=name)
 
     def views(self) -> list[LinesView]:
         """The views on screen now (one stacked, or the columns)."""
@@ -47,29 +59,31 @@ class HunkSides(Horizontal):
         stack = self.query_one("#side-stack", LinesView)
         stack.display = not self.wide
         for name in COLUMNS:
-            pane = self.query_one(f"#{name}", LinesView)
+            pane = self.query_one(f"#{name}-box")
             pane.display = self.wide and (name != "side-base" or self.base_shown)
         if view is None:
             for empty in self.query(LinesView):
                 empty.show([], [])
             return
         ours, base, theirs = hunk_sides(view)
-        first = first_change(ours.spans, theirs.spans)
-        column = None if first is None else first + GUTTER
+        columns = [first + GUTTER for first in first_changes(ours, theirs)]
         if not self.wide:
             sides = (ours, theirs, base) if self.base_shown else (ours, theirs)
-            stack.show(stacked(sides, path), [])
-            stack.scroll_after_layout(0, column)
+            lines, titles = stacked(sides, path)
+            stack.show(lines, [], pinned=titles)
+            stack.scroll_after_layout(0, columns)
             return
         left, right = aligned(ours, theirs, path)
-        base_lines = base.head(compact=False) + base.body(path) if self.base_shown else []
-        contents: dict[str, list[Text]] = {
-            "side-ours": left,
-            "side-base": base_lines,
-            "side-theirs": right,
+        contents: dict[str, tuple[Side, list[Text]]] = {
+            "side-ours": (ours, left),
+            "side-base": (base, base.body(path) if self.base_shown else []),
+            "side-theirs": (theirs, right),
         }
-        for name, content in contents.items():
+        for name, (side, content) in contents.items():
+            self.query_one(f"#{name}-head", Static).update(
+                Text("\n").join(side.head(compact=False))
+            )
             target = self.query_one(f"#{name}", LinesView)
             target.show(content, [])
             if name != "side-base":
-                target.scroll_after_layout(0, column)
+                target.scroll_after_layout(0, columns)

@@ -4,8 +4,8 @@ Pure functions of a :class:`HunkView`: no widgets.  Each side is compared
 with the base word by word (difflib on tokens; against the other side when
 there is no base), and what it changed is marked on top of its syntax
 highlighting, so the difference is seen at a glance, not hunted for.
-:func:`first_change` says where the first marked word starts, for the view
-to open scrolled there.
+:func:`first_changes` says where each side's first marked word starts, for
+the view to open scrolled there.
 """
 
 from __future__ import annotations
@@ -62,10 +62,26 @@ def changed_words(side: list[str], other: list[str]) -> Spans:
     return spans
 
 
-def first_change(*sides: Spans) -> int | None:
-    """The first column (of any line) where a side changed a word; None: no change marked."""
-    starts = [start for spans in sides for line in spans for start, _ in line]
-    return min(starts) if starts else None
+def _first_in_line(line: str, spans: list[tuple[int, int]]) -> int | None:
+    """Where *line*'s first changed word starts; None if none, or if the line is mostly new
+    (a new line is seen from its start: no need to scroll sideways for it)."""
+    marked = {i for start, end in spans for i in range(start, end) if not line[i : i + 1].isspace()}
+    solid = sum(1 for c in line if not c.isspace())
+    if not marked or len(marked) * 2 > solid:
+        return None
+    return min(start for start, end in spans if any(i in marked for i in range(start, end)))
+
+
+def first_changes(*sides: Side) -> list[int]:
+    """Per side, the first column where it changed a word inside a line (for the scroll)."""
+    found = []
+    for side in sides:
+        pairs = zip(side.lines, side.spans, strict=False)  # a base side has no spans
+        starts = [_first_in_line(line, spans) for line, spans in pairs]
+        known = [start for start in starts if start is not None]
+        if known:
+            found.append(min(known))
+    return found
 
 
 @dataclass
@@ -189,28 +205,29 @@ def _collapsed(body: list[Text], shown: set[int]) -> list[Text]:
     return out
 
 
-def stacked(sides: Sequence[Side], path: str) -> list[Text]:
-    """The sides one under the other, compact: one header line each, and of the
-    overlay's and upstream's sides only what differs between them (with a line
-    around it); the file below the view shows the rest."""
+def stacked(sides: Sequence[Side], path: str) -> tuple[list[Text], frozenset[int]]:
+    """The sides one under the other, compact, and which lines are titles.
+
+    One title line each, and of the overlay's and upstream's sides only what
+    differs between them (with a line around it); the file below the view
+    shows the rest.  Titles do not scroll sideways with the lines.
+    """
     ours, theirs = differing(sides[0].lines, sides[1].lines)
     lines: list[Text] = []
+    titles: set[int] = set()
     for index, side in enumerate(sides):
         body = side.body(path)
         if index < 2 and (ours or theirs):
             body = _collapsed(body, (ours, theirs)[index])
-        lines += side.head(compact=True) + body
-    return lines
+        head = side.head(compact=True)
+        titles.update(range(len(lines), len(lines) + len(head)))
+        lines += head + body
+    return lines, frozenset(titles)
 
 
 def aligned(left: Side, right: Side, path: str) -> tuple[list[Text], list[Text]]:
-    """Two sides as columns of the same height, equal lines facing each other."""
-    heads = left.head(compact=False), right.head(compact=False)
-    height = max(len(h) for h in heads)
-    columns: tuple[list[Text], list[Text]] = (
-        heads[0] + [Text()] * (height - len(heads[0])),
-        heads[1] + [Text()] * (height - len(heads[1])),
-    )
+    """Two sides' lines as columns of the same height, equal lines facing each other."""
+    columns: tuple[list[Text], list[Text]] = ([], [])
     bodies = left.body(path), right.body(path)
     matcher = SequenceMatcher(None, left.lines, right.lines, autojunk=False)
     for _, i1, i2, j1, j2 in matcher.get_opcodes():

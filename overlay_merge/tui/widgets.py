@@ -72,10 +72,10 @@ def counts_line(files: Sequence[FilePlan]) -> Text:
 def shorten_path(path: str, width: int) -> str:
     """*path* in *width* cells, shortened at its separators, never inside a name.
 
-    Folders go from the middle first (``skyportal/…/api/source.py``), then
-    from the start (``…/api/source.py``): the file name and its nearest
-    folders matter most.  Only a file name wider than *width* alone is cut
-    (at its end, with ``…``).
+    The leading folders go first (``…/api/source.py``): the file name and
+    its nearest folders matter most; the top folder stays when it fits with
+    as many of them (``app/…/source.py``).  Only a file name wider than
+    *width* alone is cut (at its end, with ``…``).
     """
     if len(path) <= width:
         return path
@@ -231,6 +231,7 @@ class LinesView(ScrollView, can_focus=True):
         self._content: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self.marks: list[int] = []
+        self.pinned: frozenset[int] = frozenset()
         self.jump_to_first = False
         self._mark: int | None = None  # the mark last jumped to
         self._pending = 0  # scrolls waiting for the next layout (see ``pending``)
@@ -244,11 +245,22 @@ class LinesView(ScrollView, can_focus=True):
         """
         return self._pending > 0
 
-    def show(self, lines: list[Text], marks: list[int], *, keep_position: bool = False) -> None:
-        """Replace the content; at the first mark (or the top) unless *keep_position*."""
+    def show(
+        self,
+        lines: list[Text],
+        marks: list[int],
+        *,
+        keep_position: bool = False,
+        pinned: frozenset[int] = frozenset(),
+    ) -> None:
+        """Replace the content; at the first mark (or the top) unless *keep_position*.
+
+        *pinned* lines (titles) do not scroll sideways with the others.
+        """
         self._content = lines
         self._strips = {}
         self.marks = marks
+        self.pinned = pinned
         width = max((line.cell_len for line in lines), default=0)
         self.virtual_size = Size(width, len(lines))
         if not keep_position:
@@ -260,19 +272,20 @@ class LinesView(ScrollView, can_focus=True):
                 self._after_layout(self._open_on_first_mark)
         self.refresh()
 
-    def scroll_after_layout(self, y: int, column: int | None = None) -> None:
+    def scroll_after_layout(self, y: int, columns: Sequence[int] = ()) -> None:
         """Scroll to line *y* once the view is laid out (a view not yet sized cannot scroll).
 
-        With *column*, also sideways so that *column* is in view (with some
-        of the line before it), if it is not already.
+        With *columns*, also sideways so that as many of them as can be are in
+        view, the first one always (with a little of the line before it).
         """
-        self._after_layout(lambda: self._scroll_line(y, column))
+        self._after_layout(lambda: self._scroll_line(y, columns))
 
-    def _scroll_line(self, y: int, column: int | None) -> None:
+    def _scroll_line(self, y: int, columns: Sequence[int]) -> None:
         x = 0
-        width = self.scrollable_content_region.width
-        if column is not None and column >= width - 8:
-            x = max(column - width // 3, 0)
+        if columns:
+            width = self.scrollable_content_region.width
+            need = max(columns) + 8 - width  # the last one in view, with room after it
+            x = max(0, min(need, min(columns) - 4))
         self.scroll_to(x=x, y=y, animate=False)
 
     def _after_layout(self, callback: Callable[[], object]) -> None:
@@ -297,7 +310,8 @@ class LinesView(ScrollView, can_focus=True):
             text = self._content[index]
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._strips[index] = strip
-        return strip.crop(scroll_x, scroll_x + self.size.width).apply_style(self.rich_style)
+        left = 0 if index in self.pinned else scroll_x
+        return strip.crop(left, left + self.size.width).apply_style(self.rich_style)
 
     def _open_on_first_mark(self) -> None:
         self._mark = None
