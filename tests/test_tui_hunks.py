@@ -112,7 +112,7 @@ def test_each_kind_of_choice_after_the_merge(sample: Sample, multi: MultiHunk) -
     # After B the file is written but not recorded: a look first, then Enter records it.
     assert "0 hunks left" in seen["look"][0] and "1 to decide" in seen["look"][0]
     assert "record" in seen["look"][1] and seen["unmerged"]
-    assert "0 hunks left" in seen["end"][0] and "resolved" in seen["end"][1]
+    assert "nothing left: q to finish" in seen["end"][0] and "resolved" in seen["end"][1]
     expected = (
         OURS.replace(b"PORT  =  5000", b"PORT = 6000")
         .replace(b'QUOTE = "x"\n', b"QUOTE = \"x\"\nQUOTE = 'y'\n")

@@ -216,7 +216,8 @@ class HunkSessionReport(Report):
             + (f", {self.undone} undone" if self.undone else "")
         )
         lines += [f"  {what}" for what in self.done]
-        lines += [f"  resolved  {p}" for p in self.resolved]
+        if not isinstance(self.before, ApplyReport):  # the merge's report lists them already
+            lines += [f"  resolved  {p}" for p in self.resolved]
         if self.left:
             lines.append(
                 f"{plural(len(self.left), 'file')} still to resolve: {', '.join(self.left)} "

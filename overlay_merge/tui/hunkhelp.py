@@ -57,7 +57,7 @@ def whole_names(item: ConflictFile) -> tuple[str, str] | None:
     if item.upstream_deleted:
         return "keep as an addition", "delete it"
     if item.binary:
-        return "the overlay's version", "upstream's version"
+        return "the overlay's", "upstream's"
     return None
 
 

@@ -130,6 +130,8 @@ class HunkScreen(ModalScreen[Session]):
         deciding = sum(1 for f in items if not f.hunks)
         if deciding:
             line.append(f" · {deciding} to decide", "bold")
+        elif not hunks:
+            line = Text("resolve", "bold").append(" · nothing left: q to finish", "bold green")
         line.append("  r record: ").append("on" if self.record else "off", "bold")
         if self.record:
             line.append("  l look: ").append("on" if self.look else "off", "bold")
@@ -175,12 +177,13 @@ class HunkScreen(ModalScreen[Session]):
         if item is None:
             return _one_line_each(text.append("resolved (z undoes)", "bold green"))
         names = whole_names(item)
-        if names is None:
-            text.append(item.note)
+        if names is not None:
+            what = "deleted upstream" if item.upstream_deleted else "binary"
+            text.append(what, "bold").append(f" · o {names[0]} · u {names[1]}", MUTED)
+        elif item.whole:
+            text.append("no hunk left", "bold").append(" · Enter records it as it is", MUTED)
         else:
-            text.append(item.note, "bold").append(f" · o {names[0]} · u {names[1]}", MUTED)
-        if item.whole and not item.binary and not item.upstream_deleted:
-            text.append(" · Enter records it", MUTED)
+            text.append(item.note)
         return _one_line_each(text)
 
     def _preview(self, item: ConflictFile | None) -> None:
@@ -250,16 +253,17 @@ class HunkScreen(ModalScreen[Session]):
         self.session.done.append(what)
         self._reload(path)
         files = self.query_one("#hunk-files", RowList)
+        name = path.rsplit("/", 1)[-1]
         if result.recorded:
             self.session.resolved.append(path)
-            self.notify(f"{what}: resolved (base {short(result.recorded)})", timeout=3)
+            self.notify(f"{name}: resolved (base {short(result.recorded)})", timeout=3)
             files.highlighted = self._next_open(self.paths.index(path))
         elif not result.left and result.take in BOTH and self.record and self.look:
-            self.notify(f"{what}: have a look; Enter records it, z undoes", timeout=5)
+            self.notify(f"{name}: both kept; have a look, then Enter records it", timeout=4)
         elif not result.left:
-            self.notify(f"{what}; {result.not_recorded}", timeout=5)
+            self.notify(f"{name}: {result.not_recorded}", timeout=5)
         else:
-            self.notify(what, timeout=2)
+            self.notify(f"took {TAKE_NAMES[result.take]}", timeout=2)
         self._show()
 
     def action_record(self) -> None:
@@ -296,7 +300,7 @@ class HunkScreen(ModalScreen[Session]):
         numbers = [h.number for h in item.hunks] if item else []
         first = result.hunks[0] if result.hunks else None
         self.hunk_index = numbers.index(first) if first in numbers else 0
-        self.notify(f"undid {result.take} in {result.path}", timeout=3)
+        self.notify(f"undid {result.take} in {result.path.rsplit('/', 1)[-1]}", timeout=3)
         self._show()
 
     def action_hunk(self, step: int) -> None:
@@ -350,7 +354,7 @@ class HunkScreen(ModalScreen[Session]):
         self.session.done.append(f"{path}: edited")
         if result.recorded:
             self.session.resolved.append(path)
-            self.notify(f"{path}: edited, resolved (z undoes)", timeout=4)
+            self.notify(f"{path.rsplit('/', 1)[-1]}: edited, resolved (z undoes)", timeout=4)
 
     def action_done(self) -> None:
         self.session.left = self._open()
@@ -367,8 +371,10 @@ def _what(item: ConflictFile, index: int, take: HunkTake) -> str:
     """What a choice did, for the session's report: ``PATH hunk 2: upstream's side``."""
     if item.hunks:
         return f"{item.path} hunk {item.hunks[index].number}: {TAKE_NAMES[take]}"
-    names = whole_names(item) or ("overlay", "upstream")
-    return f"{item.path}: {names[0] if take == HunkTake.OVERLAY else names[1]}"
+    overlay = take == HunkTake.OVERLAY
+    if item.upstream_deleted:
+        return f"{item.path}: {'kept as an addition' if overlay else 'deleted'}"
+    return f"{item.path}: {'the overlay' if overlay else 'upstream'}'s version"
 
 
 def _no_take(item: ConflictFile) -> str:

@@ -61,6 +61,8 @@ class HunkSides(Horizontal):
         for name in COLUMNS:
             pane = self.query_one(f"#{name}-box")
             pane.display = self.wide and (name != "side-base" or self.base_shown)
+        # A file without hunks has no sides: the file as it is now takes the room.
+        self.display = view is not None
         if view is None:
             for empty in self.query(LinesView):
                 empty.show([], [])

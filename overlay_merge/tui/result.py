@@ -97,7 +97,8 @@ class ResultScreen(ModalScreen[None]):
         if left is not None and item.target_path not in left:
             return row.append(" resolved", "bold green")
         if item.content is None:
-            return row  # binary, deleted upstream: no markers were written
+            # Binary, deleted upstream: no markers were written; a whole-file choice is due.
+            return row.append(" to decide (Enter)", "yellow")
         full = self.root / self.plan.overlay / item.target_path
         try:
             data = full.read_bytes() if full.is_file() else b""
@@ -133,6 +134,9 @@ class ResultScreen(ModalScreen[None]):
         self.query_one("#report-text", Static).update(Text(self.final_report().render("text")))
         if self.items:
             self.query_one("#to-resolve", RowList).refresh()
+            if self._left() == []:
+                done = Text("every conflict is resolved: q prints the report", "bold green")
+                self.query_one("#resolve-hint", Static).update(done)
 
     def action_edit(self) -> None:
         if not self.items:
