@@ -49,14 +49,19 @@ class MultiHunk:
     target: str  # the upstream commit changing it
 
 
-def make_multi_hunk(sample: Sample) -> MultiHunk:
-    """Add the four-hunk conflict to *sample*; the pin moves to its base commit."""
+def make_multi_hunk(
+    sample: Sample, heads: tuple[bytes, bytes, bytes] = (b"", b"", b"")
+) -> MultiHunk:
+    """Add the four-hunk conflict to *sample*; the pin moves to its base commit.
+
+    *heads* start the base, the overlay and the upstream side.
+    """
     upstream = sample.deployment / "skyportal"
-    base = commit_files(upstream, {PATH: BASE}, "add settings")
-    target = commit_files(upstream, {PATH: THEIRS}, "change settings")
+    base = commit_files(upstream, {PATH: heads[0] + BASE}, "add settings")
+    target = commit_files(upstream, {PATH: heads[2] + THEIRS}, "change settings")
     git(upstream, "checkout", "-q", "--detach", base)
     overlay_file = sample.deployment / OVERLAY / PATH
-    overlay_file.write_bytes(OURS)
+    overlay_file.write_bytes(heads[1] + OURS)
     bases = read_base_file(sample.deployment / ".overlay-base")
     bases[PATH] = base
     write_base_file(sample.deployment / ".overlay-base", bases)

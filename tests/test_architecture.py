@@ -114,3 +114,29 @@ def test_only_core_imports_reads_tree_sitter_and_only_when_it_parses() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout.strip()
     assert out == "[]"
+
+
+# A newcomer holds a module and a function in their head at once: the limits
+# docs/design.md §8 gives for the code, enforced so they stay true.
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 50
+
+
+def _sizes() -> tuple[dict[str, int], dict[str, int]]:
+    modules, functions = {}, {}
+    for source in sorted(PACKAGE.rglob("*.py")):
+        text = source.read_text("utf-8")
+        name = source.relative_to(PACKAGE).as_posix()
+        modules[name] = len(text.splitlines())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno is not None
+                functions[f"{name}:{node.lineno} {node.name}"] = node.end_lineno - node.lineno + 1
+    return modules, functions
+
+
+def test_no_module_over_500_lines_and_no_function_over_50() -> None:
+    modules, functions = _sizes()
+    assert len(modules) > 50 and len(functions) > 500, "the walk finds the package's code"
+    assert {m: n for m, n in modules.items() if n > MAX_MODULE_LINES} == {}
+    assert {f: n for f, n in functions.items() if n > MAX_FUNCTION_LINES} == {}

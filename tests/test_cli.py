@@ -191,6 +191,30 @@ def test_demo_into_a_non_empty_folder_is_refused(tmp_path: Path) -> None:
     assert tree_digest(target) == before
 
 
+def test_demo_when_git_fails_is_one_line_and_leaves_the_folder_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The user's git, refusing one step (as a too-old git refuses an option):
+    # the real git runs every other command.
+    real_git = shutil.which("git")
+    assert real_git
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "git").write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *"submodule add"*) echo "fatal: refused by this git" >&2; exit 129;; esac\n'
+        f'exec {real_git} "$@"\n'
+    )
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    target = tmp_path / "demo"
+    result = invoke("demo", str(target))
+    assert_one_line_error(
+        result, "git failed", "refused by this git", "fix: check that `git --version` works"
+    )
+    assert list(target.iterdir()) == []
+
+
 def test_demo_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     result = invoke("demo", str(tmp_path / "afile"))

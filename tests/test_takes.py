@@ -161,6 +161,31 @@ def test_two_way_markers_get_their_base_from_the_base_commit(
     assert _file(sample).read_bytes() == OURS
 
 
+def test_two_way_markers_base_when_a_line_is_as_wide_as_the_merge_markers(
+    sample: Sample,
+) -> None:
+    # Both sides lengthen a reStructuredText underline, the overlay's to 41 '=':
+    # as wide as the markers the merge runs with, the recomputed bases must not
+    # read it as a marker.
+    doc = b"Doc\n"
+    heads = (doc + b"=" * 5 + b"\n", doc + b"=" * 41 + b"\n", doc + b"=" * 40 + b"\n")
+    multi = make_multi_hunk(sample, heads)
+    _merge(sample, multi, "--style", "merge")
+    listed = json.loads(
+        run_cli(sample.deployment, "resolve", PATH, "--list", "--format", "json").output
+    )
+    hunks = listed["files"][0]["hunks"]
+    assert [h["base"] for h in hunks] == [
+        ["====="],
+        ['NAME = "skyportal"'],
+        ["PORT = 5000"],
+        ["QUOTE = 'x'"],
+        ["LAST = 1"],
+    ]
+    assert hunks[0]["overlay"] == ["=" * 41]
+    assert {h["base_source"] for h in hunks} == {"recomputed"}
+
+
 def test_undo_puts_back_the_bytes_the_base_and_the_index(sample: Sample, multi: MultiHunk) -> None:
     _merge(sample, multi)
     merged = _file(sample).read_bytes()

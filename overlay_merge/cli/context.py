@@ -54,6 +54,14 @@ PINNED = click.option(
     help="Use the upstream commit recorded in the deployment's HEAD (what CI checks out) "
     "instead of the submodule's checked-out HEAD.",
 )
+STRATEGY = click.option(
+    "--strategy",
+    type=click.Choice(["line", "refined"]),
+    default="line",
+    show_default=True,
+    help="line: git's merge exactly; refined: also resolve conflict hunks by conservative "
+    "rules (recorded per hunk) and turn clean merges that do not parse into conflicts.",
+)
 
 
 def options(ctx: click.Context) -> Options:

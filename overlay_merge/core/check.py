@@ -30,6 +30,7 @@ from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, StatusState
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes
 from overlay_merge.core.plan import Planner, plan_file
+from overlay_merge.core.refine import Strategy
 from overlay_merge.core.status import (
     FileStatus,
     OverlaySurvey,
@@ -108,6 +109,7 @@ def compute_check(
     against: str | None = None,
     pinned: bool = False,
     style: MergeStyle = "zdiff3",
+    strategy: Strategy = "line",
 ) -> CheckResult:
     """Check every overlay file against the pin (*pinned*: the one HEAD records) or *against*.
 
@@ -123,7 +125,7 @@ def compute_check(
     survey = survey_overlay(deployment)
     _require_initialized(layout, survey)
     checker = _Checker(
-        Planner.to(deployment, target, style),
+        Planner.to(deployment, target, style, strategy),
         survey,
         {f.path: f for f in survey.overlay},
         _LazyBaseLines(layout),

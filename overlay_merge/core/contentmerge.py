@@ -2,17 +2,24 @@
 
 The merge runs in libgit2 (:mod:`overlay_merge.core.git.merge`) with
 41-wide markers that no file contains, narrowed to git's labelled 7-wide
-ones afterwards, so conflicts are counted exactly.
+ones afterwards, so conflicts are counted exactly.  The ``refined``
+strategy then applies the rules of :mod:`overlay_merge.core.refine` inside
+the conflict hunks and checks that a clean result still parses
+(docs/design.md §5); ``line`` is git's merge exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from overlay_merge.core.git.merge import merge_file
 from overlay_merge.core.git.model import MODE_LINK, MergeStyle
-from overlay_merge.core.markers import WIDE_MARKER_SIZE, narrow_markers
+from overlay_merge.core.markers import narrow_markers, wide_marker_size
 from overlay_merge.core.model import Side
+from overlay_merge.core.refine import DEFAULT_RULES, RULES, Refinement, Strategy, file_type
+from overlay_merge.core.refine.engine import refine_merge
+from overlay_merge.core.refine.validate import invalid_reason, whole_conflict
 
 
 @dataclass(frozen=True)
@@ -22,15 +29,29 @@ class MergeOutcome:
     content: bytes | None
     mode: int
     conflict_hunks: int = 0
+    # The refined strategy: the hunks its rules resolved, and why a clean
+    # merge was turned into a conflict (it did not parse).
+    refinements: tuple[Refinement, ...] = ()
+    invalid: str | None = None
 
 
 def merge_sides(
-    base: Side | None, ours: Side, theirs: Side, labels: tuple[str, str, str], style: MergeStyle
+    base: Side | None,
+    ours: Side,
+    theirs: Side,
+    labels: tuple[str, str, str],
+    style: MergeStyle,
+    *,
+    strategy: Strategy = "line",
+    path: str | None = None,
+    rules: Sequence[str] | None = None,
 ) -> MergeOutcome:
     """The merge of one file's contents and modes (base None: added on both sides).
 
-    *labels* are the markers' (base, overlay, upstream) labels; conflicts
-    get git's labelled 7-wide markers, counted exactly (docs/design.md §5).
+    *labels*: the markers' (base, overlay, upstream) labels (docs/design.md §5).
+    The ``refined`` *strategy* applies *rules* (``refine.RULES`` names, None: the
+    defaults) inside the conflicts of a file typed by *path*, and turns a clean
+    merge that does not parse into a conflict.
     """
     # A mode change is taken from the side that made it; the overlay wins a tie.
     mode = theirs.mode if base is not None and ours.mode == base.mode else ours.mode
@@ -49,18 +70,56 @@ def merge_sides(
         # Binary content and symlinks get no markers: the maintainer picks a side.
         return MergeOutcome(None, mode, 1)
     base_data = None if base is None else base.data
+    size = wide_marker_size(base_data, ours.data, theirs.data)
     content, clean = merge_file(
-        base_data,
-        ours.data,
-        theirs.data,
-        labels=labels,
-        style=style,
-        marker_size=WIDE_MARKER_SIZE,
+        base_data, ours.data, theirs.data, labels=labels, style=style, marker_size=size
     )
     if content is None:
         return MergeOutcome(None, mode, 1)
+    if strategy == "refined" and base is not None:
+        chosen = DEFAULT_RULES if rules is None else rules
+        data = (base.data, ours.data, theirs.data)
+        return _refined(data, (content, clean), mode, labels, style, path, chosen)
+    return _outcome(content, clean, mode, labels, size)
+
+
+def _outcome(
+    content: bytes, clean: bool, mode: int, labels: tuple[str, str, str], size: int
+) -> MergeOutcome:
+    """A line merge's outcome: *size*-wide markers narrowed to git's, hunks counted."""
     if clean:
         return MergeOutcome(content, mode)
     encoded = (labels[0].encode(), labels[1].encode(), labels[2].encode())
-    narrowed = narrow_markers(content, encoded)
+    narrowed = narrow_markers(content, encoded, size)
     return MergeOutcome(narrowed.content, mode, max(1, narrowed.hunks))
+
+
+def _refined(
+    sides: tuple[bytes, bytes, bytes],
+    line: tuple[bytes, bool],
+    mode: int,
+    labels: tuple[str, str, str],
+    style: MergeStyle,
+    path: str | None,
+    rules: Sequence[str],
+) -> MergeOutcome:
+    """The refined strategy over the line merge *line* (content with wide markers, clean)."""
+    filetype = file_type(path)
+    size = wide_marker_size(*sides)
+    plain = _outcome(*line, mode, labels, size)
+    if not line[1]:
+        named = [(name, RULES[name]) for name in rules]
+        refined = refine_merge(sides, filetype, named, labels, style, size)
+        if refined is None:
+            return plain
+        outcome = _outcome(refined.content, refined.hunks == 0, mode, labels, size)
+        if not outcome.conflict_hunks and invalid_reason(
+            filetype, sides[1], sides[2], refined.content
+        ):
+            return plain  # the rules' file does not parse: the plain conflict stands
+        return replace(outcome, refinements=refined.refinements)
+    reason = invalid_reason(filetype, sides[1], sides[2], line[0])
+    if reason is None:
+        return plain
+    whole = _outcome(whole_conflict(*sides, style, size), False, mode, labels, size)
+    return MergeOutcome(whole.content, mode, whole.conflict_hunks, invalid=reason)

@@ -191,7 +191,28 @@ def first_marker_line(data: bytes | None, own: OwnLines = NO_OWN_LINES) -> int |
 
 
 WIDE_MARKER_SIZE: Final = 41
-"""Marker size the merge runs with before :func:`narrow_markers` (content never has these)."""
+"""Marker size the merge runs with before :func:`narrow_markers` (see :func:`wide_marker_size`)."""
+
+
+def wide_marker_size(*contents: bytes | None) -> int:
+    """A marker width for merging *contents*: ``WIDE_MARKER_SIZE``, wider if a line holds its run.
+
+    A file may hold a line of exactly 41 ``=`` (an reStructuredText
+    underline): markers that wide would be mistaken for it, so the merge
+    takes markers wider than any run of a marker character a line starts with.
+    """
+    size = WIDE_MARKER_SIZE
+    while any(data and _starts_a_line(data, size) for data in contents):
+        size += 8
+    return size
+
+
+def _starts_a_line(data: bytes, size: int) -> bool:
+    for mark in (START, BASE, SEP, END):
+        run = mark * size
+        if data.startswith(run) or b"\n" + run in data:
+            return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from overlay_merge.core.model import (
 )
 from overlay_merge.core.overlay import OverlayFile, read_overlay_bytes, scan_overlay
 from overlay_merge.core.ownlines import own_lines
+from overlay_merge.core.refine import Refinement, Strategy
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class FilePlan:
     decision: Decision = Decision.TAKE_MERGE
     # depends-on-changed: the upstream files the addition imports that changed
     dependencies: tuple[Dependency, ...] = ()
+    # --strategy refined: the hunks a rule resolved, why a clean merge became a conflict
+    refinements: tuple[Refinement, ...] = ()
+    invalid: str | None = None
 
     @property
     def target_path(self) -> str:
@@ -147,9 +151,12 @@ class Planner:
     style: MergeStyle
     renames_from: RenameFinder
     dependencies: DependencyAnalysis
+    strategy: Strategy = "line"
 
     @classmethod
-    def to(cls, deployment: Deployment, target: str, style: MergeStyle) -> Planner:
+    def to(
+        cls, deployment: Deployment, target: str, style: MergeStyle, strategy: Strategy = "line"
+    ) -> Planner:
         """The planner of the files of *deployment* bumped to *target*."""
         layout = deployment.layout
         renames = rename_finder(deployment, target)
@@ -160,7 +167,7 @@ class Planner:
             lambda: frozenset(f.path for f in scan_overlay(layout)),
             renames,
         )
-        return cls(deployment, target, style, renames, analysis)
+        return cls(deployment, target, style, renames, analysis, strategy)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -179,6 +186,7 @@ def plan_bump(
     rev: str | None = None,
     *,
     style: MergeStyle = "zdiff3",
+    strategy: Strategy = "line",
     allow_downgrade: bool = False,
 ) -> BumpPlan:
     """Plan the bump of every overlay file from its base to the target *rev*.
@@ -207,7 +215,7 @@ def plan_bump(
         _require_descendant(deployment, rev, pin, target)
     bases = {p: c for p, c in deployment.bases().items() if not layout.is_excluded(p)}
     overlay = scan_overlay(layout)
-    planner = Planner.to(deployment, target, style)
+    planner = Planner.to(deployment, target, style, strategy)
     files = _plan_files(planner, overlay, bases)
     present = {f.path for f in overlay}
     orphaned = tuple(p for p in bases if p not in present and not layout.is_excluded(p))
@@ -371,7 +379,9 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
     if item.renamed_to is None and ours == theirs:
         return replace(item, state=BumpState.CONVERGED)
     labels = conflict_labels(item.base_commit, planner.target)
-    merge = merge_sides(base, ours, theirs, labels, planner.style)
+    merge = merge_sides(
+        base, ours, theirs, labels, planner.style, strategy=planner.strategy, path=item.target_path
+    )
     if base is None:
         state = BumpState.ADDED_UPSTREAM
     elif item.renamed_to is not None:
@@ -386,6 +396,8 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
         conflict_hunks=merge.conflict_hunks,
         content=merge.content,
         mode=merge.mode,
+        refinements=merge.refinements,
+        invalid=merge.invalid,
     )
 
 

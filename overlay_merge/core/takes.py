@@ -43,9 +43,9 @@ from overlay_merge.core.markers import (
     BASE_LABEL,
     OURS_LABEL,
     THEIRS_LABEL,
-    WIDE_MARKER_SIZE,
     OwnLines,
     narrow_markers,
+    wide_marker_size,
 )
 from overlay_merge.core.model import BaseSource, HunkTake, Side, pair_of, side_of
 from overlay_merge.core.overlay import safe_overlay_path
@@ -225,19 +225,21 @@ def _reference(sides: ConflictSides) -> MarkedFile | None:
     if sides.base is None or sides.theirs is None:
         return None
     labels = (BASE_LABEL, OURS_LABEL, THEIRS_LABEL)
+    # Wider than any run of a marker character a line of the sides starts with.
+    size = wide_marker_size(sides.base.data, sides.ours.data, sides.theirs.data)
     content, clean = merge_file(
         sides.base.data,
         sides.ours.data,
         sides.theirs.data,
         labels=labels,
         style="zdiff3",
-        marker_size=WIDE_MARKER_SIZE,
+        marker_size=size,
     )
     if content is None or clean:
         return None
     encoded = (BASE_LABEL.encode(), OURS_LABEL.encode(), THEIRS_LABEL.encode())
     own = OwnLines.of(sides.base.data, sides.ours.data, sides.theirs.data)
-    return parse(narrow_markers(content, encoded).content, own)
+    return parse(narrow_markers(content, encoded, size).content, own)
 
 
 def hunk_views(marked: MarkedFile, sides: ConflictSides | None) -> tuple[HunkView, ...]:

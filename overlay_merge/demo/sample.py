@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from overlay_merge.core.basefile import write_base_file
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.demo._git import SAMPLE_EPOCH, commit, git
+from overlay_merge.demo._git import SAMPLE_EPOCH, GitCommandError, commit, git
 from overlay_merge.demo.content import read_texts
 from overlay_merge.demo.upstreams import LOGO, LOGO_OVERLAY, build_upstreams
 
@@ -136,10 +136,16 @@ def make_sample(root: Path) -> Sample:
         commits = build_upstreams(work, remotes, clock)
         shutil.rmtree(work)
         _build_deployment(deployment, remotes / "skyportal.git", commits, next(clock))
-    except BaseException:
+    except BaseException as exc:
         # root was empty at the start: everything in it is ours to remove.
         for child in root.iterdir():
             shutil.rmtree(child, ignore_errors=True)
+        if isinstance(exc, GitCommandError):
+            # The user's git refused a step (too old, broken install): one line.
+            raise OverlayMergeError(
+                f"demo: git failed making the sample in {root}: {exc}",
+                "check that `git --version` works, then retry with an empty folder",
+            ) from exc
         raise
     return Sample(
         root=root,

@@ -38,6 +38,10 @@ def _detail(f: FilePlan) -> str:
         return "  ".join(parts)  # the maintainer decided: the state's advice is moot
     if f.conflict_hunks and f.state not in (BumpState.BINARY,):
         parts.append(plural(f.conflict_hunks, "conflict"))
+    if f.refinements:
+        parts.append(plural(len(f.refinements), "hunk") + " resolved by rules")
+    if f.invalid:
+        parts.append(f"({f.invalid})")
     if f.state in _NOTES:
         parts.append(f"({_NOTES[f.state]})")
     return "  ".join(parts)
@@ -74,6 +78,12 @@ class PlanReport(Report):
             if f.dependencies:
                 entry["grade"] = f.grade
                 entry["dependencies"] = dependencies_json(f.dependencies)
+            if f.refinements:  # --strategy refined: the hunks its rules resolved
+                entry["refinements"] = [
+                    {"rule": r.rule, "line": r.line, "lines": r.lines} for r in f.refinements
+                ]
+            if f.invalid:
+                entry["invalid"] = f.invalid
             files.append(entry)
         return {
             "upstream": p.upstream,

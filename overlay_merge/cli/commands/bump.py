@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from overlay_merge.cli import interactive
-from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.cli.context import FORMAT, STRATEGY, deployment, finish
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.model import BumpChoice, Decision
 from overlay_merge.core.plan import decide, plan_bump
@@ -19,6 +19,7 @@ from overlay_merge.reports.bump import PlanReport
 
 if TYPE_CHECKING:
     from overlay_merge.core.git.model import MergeStyle
+    from overlay_merge.core.refine import Strategy
 
 
 @click.command("bump")
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     + " (confirm: a depends-on-changed addition works with upstream's change).",
 )
 @FORMAT
+@STRATEGY
 @click.pass_context
 def bump_command(
     ctx: click.Context,
@@ -60,6 +62,7 @@ def bump_command(
     allow_downgrade: bool,
     decide_options: tuple[str, ...],
     fmt: str,
+    strategy: Strategy,
 ) -> None:
     """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
     opened = deployment(ctx)
@@ -70,9 +73,11 @@ def bump_command(
         # Planned under the write lock too, not only applied: a plan read while
         # another writer is half-way would merge from what that writer undoes.
         with hold_deployment(opened.layout.root, f"bump --choice {choice}"):
-            plan = plan_bump(opened, rev, style=style, allow_downgrade=allow_downgrade)
+            plan = plan_bump(
+                opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade
+            )
             finish(ctx, interactive.carry_out(opened, plan, choice, decisions, force=force), fmt)
-    plan = plan_bump(opened, rev, style=style, allow_downgrade=allow_downgrade)
+    plan = plan_bump(opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
         # Without a choice or a terminal the plan is printed and nothing changes (never blocks).
         finish(ctx, PlanReport(decide(plan, decisions)), fmt)

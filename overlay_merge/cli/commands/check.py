@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from overlay_merge.cli.context import PINNED, deployment, finish
+from overlay_merge.cli.context import PINNED, STRATEGY, deployment, finish
 from overlay_merge.core.check import compute_check
 from overlay_merge.reports.check import FORMATS, CheckReport
+
+if TYPE_CHECKING:
+    from overlay_merge.core.refine import Strategy
 
 
 @click.command("check")
@@ -25,8 +30,11 @@ from overlay_merge.reports.check import FORMATS, CheckReport
     help="text, json (docs/json.md), github (workflow annotations), junit (XML), "
     "markdown (for $GITHUB_STEP_SUMMARY).",
 )
+@STRATEGY
 @click.pass_context
-def check_command(ctx: click.Context, against: str | None, pinned: bool, fmt: str) -> None:
+def check_command(
+    ctx: click.Context, against: str | None, pinned: bool, fmt: str, strategy: Strategy
+) -> None:
     """CI: check every overlay file against the pin with a dry-run merge; write nothing.
 
     Exit 0 when all is in sync, 1 on drift, conflicts, markers, unmerged or
@@ -35,5 +43,5 @@ def check_command(ctx: click.Context, against: str | None, pinned: bool, fmt: st
     """
     if against is not None and pinned:
         raise click.UsageError("--against and --pinned both name what to check against")
-    result = compute_check(deployment(ctx), against=against, pinned=pinned)
+    result = compute_check(deployment(ctx), against=against, pinned=pinned, strategy=strategy)
     finish(ctx, CheckReport(result), fmt)

@@ -32,22 +32,15 @@ class Trees(ObjectStore):
         Directories and gitlinks at *path* count as absent: only files are
         overlaid.
         """
-        found = self._locate(sha, path)
-        if found is None:
-            return None
-        _, obj = found
-        if obj.filemode in (MODE_TREE, MODE_GITLINK):
-            return None
-        return Entry(str(obj.id), int(obj.filemode))
+        found = self._locate_file(sha, path)
+        return None if found is None else Entry(str(found[1].id), int(found[1].filemode))
 
     def read(self, sha: str, path: str) -> tuple[bytes, int] | None:
         """The bytes and mode of *path* at commit *sha*, or None if absent."""
-        found = self._locate(sha, path)
+        found = self._locate_file(sha, path)
         if found is None:
             return None
         owner, obj = found
-        if obj.filemode in (MODE_TREE, MODE_GITLINK):
-            return None
         return owner._blob_data(obj, f"for {path} at {short(sha)}"), int(obj.filemode)
 
     def _blob_data(self, obj: pygit2.Object, why: str) -> bytes:
@@ -73,14 +66,21 @@ class Trees(ObjectStore):
         partial clone lacks (nothing to do in a full clone: no git process runs)."""
         by_owner: dict[int, tuple[Trees, list[str]]] = {}
         for sha, path in wanted:
-            found = self._locate(sha, path)
-            if found is None or found[1].filemode in (MODE_TREE, MODE_GITLINK):
+            found = self._locate_file(sha, path)
+            if found is None:
                 continue
             owner, obj = found
             by_owner.setdefault(id(owner), (owner, []))[1].append(str(obj.id))
         for owner, oids in by_owner.values():
             if owner.promisor_remote() is not None:
                 owner.ensure_objects(oids, "that the merges need")
+
+    def _locate_file(self, sha: str, path: str) -> tuple[Self, pygit2.Object] | None:
+        """:meth:`_locate` for a file: a directory or a gitlink at *path* is None."""
+        found = self._locate(sha, path)
+        if found is None or found[1].filemode in (MODE_TREE, MODE_GITLINK):
+            return None
+        return found
 
     def _locate(self, sha: str, path: str) -> tuple[Self, pygit2.Object] | None:
         tree = self.tree(sha)

@@ -1,7 +1,7 @@
 """The tree-sitter grammars, loaded on first use; one that fails to load is reported, not guessed.
 
 Each grammar is a PyPI package (tree-sitter-python, -javascript,
--typescript).  Loading can fail (the package missing, a build for another
+-typescript, -json).  Loading can fail (the package missing, a build for another
 tree-sitter ABI): then that language's analysis is skipped and the plan says
 why (docs/design.md §5) — a reading of imports by pattern matching could
 only guess.
@@ -10,12 +10,13 @@ only guess.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from overlay_merge.core.imports.model import Language
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Parser
+    from tree_sitter import Node as Node  # noqa: PLC0414 - re-exported for core/refine/
+    from tree_sitter import Parser
 
 # The package and the function of it that hands out each grammar.
 LOADERS: dict[Language, tuple[str, str]] = {
@@ -23,6 +24,7 @@ LOADERS: dict[Language, tuple[str, str]] = {
     Language.JAVASCRIPT: ("tree_sitter_javascript", "language"),
     Language.TYPESCRIPT: ("tree_sitter_typescript", "language_typescript"),
     Language.TSX: ("tree_sitter_typescript", "language_tsx"),
+    Language.JSON: ("tree_sitter_json", "language"),
 }
 
 
@@ -80,3 +82,27 @@ def string_value(node: Node | None) -> str | None:
     if any(p.type not in ("string_fragment", "string_content") for p in parts):
         return None  # an escape or an interpolation: not a plain path
     return "".join(text(p) for p in parts)
+
+
+_queries: dict[tuple[Language, tuple[str, ...]], object] = {}
+
+
+def nodes_of_type(language: Language, root: Node, types: tuple[str, ...]) -> list[Node]:
+    """Every node of *root*'s tree whose type is one of *types* (those the grammar has), found in C.
+
+    A query runs in the library: walking a large file's tree node by node
+    in Python costs seconds.
+    """
+    key = (language, types)
+    if key not in _queries:
+        binding = importlib.import_module("tree_sitter")
+        grammar = cast("Any", parser(language).language)
+        known = [t for t in types if grammar.id_for_node_kind(t, True) is not None]
+        source = " ".join(f"({t}) @found" for t in known)
+        _queries[key] = binding.Query(grammar, source) if known else None
+    query = _queries[key]
+    if query is None:
+        return []
+    binding = importlib.import_module("tree_sitter")
+    captures = binding.QueryCursor(query).captures(root)
+    return cast("list[Node]", captures.get("found", []))

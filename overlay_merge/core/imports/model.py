@@ -14,6 +14,8 @@ class Language(ValueEnum):
     JAVASCRIPT = "javascript"
     TYPESCRIPT = "typescript"
     TSX = "tsx"
+    # Read by the merge's refinement and checks (core/refine/), never for imports.
+    JSON = "json"
 
     @property
     def display(self) -> str:
@@ -26,6 +28,7 @@ _DISPLAY = {
     Language.JAVASCRIPT: "JavaScript",
     Language.TYPESCRIPT: "TypeScript",
     Language.TSX: "TSX",
+    Language.JSON: "JSON",
 }
 
 _BY_EXTENSION = {
