@@ -44,7 +44,7 @@ from overlay_merge.tui.app import BumpApp
 from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen
 from overlay_merge.tui.render import MAX_LINE_CHARS, render
 from overlay_merge.tui.result import ResultScreen
-from overlay_merge.tui.widgets import FileList, LinesView, file_row, is_settled
+from overlay_merge.tui.widgets import FileList, LinesView, RowList, file_row, is_settled
 
 OVERLAY = "extensions/skyportal"
 SIZE = (100, 30)
@@ -192,9 +192,8 @@ def test_the_report_after_the_screens_is_the_state_now(sample: Sample) -> None:
     def look(app: BumpApp) -> None:
         screen = app.screen
         assert isinstance(screen, ResultScreen)
-        options = screen.query_one("#to-resolve")
         index = [f.target_path for f in screen.items].index(setup)
-        rows.append(str(options.get_option_at_index(index).prompt))  # type: ignore[attr-defined]
+        rows.append(screen.row_text(index, 100).plain)
         shown.append(str(screen.query_one("#report-text").render()))  # type: ignore[attr-defined]
 
     deployment, plan = _open(sample.deployment)
@@ -442,8 +441,10 @@ def test_editor_opens_the_selected_conflict_and_the_row_updates(
     rows: list[str] = []
 
     def look(app: BumpApp) -> None:
-        options = app.screen.query_one("#to-resolve")
-        rows.append(str(options.get_option_at_index(options.highlighted or 0).prompt))  # type: ignore[attr-defined]
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        index = screen.query_one("#to-resolve", RowList).highlighted or 0
+        rows.append(screen.row_text(index, 100).plain)
 
     def pick(app: BumpApp) -> None:
         screen = app.screen

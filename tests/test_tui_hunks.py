@@ -17,7 +17,6 @@ from multihunk import OURS, PATH, THEIRS, MultiHunk, make_multi_hunk
 from test_bump import _bases, _unmerged
 from test_tui import SIZE, _scripted, drive, steps
 from textual.app import App
-from textual.widgets import OptionList
 
 from overlay_merge.cli import interactive
 from overlay_merge.core.deployment import Deployment, open_at
@@ -81,8 +80,8 @@ def test_each_kind_of_choice_after_the_merge(sample: Sample, multi: MultiHunk) -
     def look(name: str) -> Any:
         def step(app: App[Any]) -> None:
             screen = _screen(app)
-            row = screen.query_one("#hunk-files", OptionList).get_option_at_index(0)
-            seen[name] = (str(screen.query_one("#hunk-top").render()), str(row.prompt))  # type: ignore[attr-defined]
+            row = screen._row(0, 60).plain
+            seen[name] = (str(screen.query_one("#hunk-top").render()), row)
 
         return step
 
@@ -100,14 +99,20 @@ def test_each_kind_of_choice_after_the_merge(sample: Sample, multi: MultiHunk) -
         look("after one"),
         "u",  # then hunk 2 is the first: upstream's PORT
         "b",  # QUOTE: both, overlay first
-        "B",  # LAST: both, upstream first (at the end of the file)
+        "B",  # LAST: both, upstream first (at the end of the file): left for a look
+        look("look"),
+        lambda a: seen.update(unmerged=PATH in _unmerged(sample)),
+        "enter",  # looks right: record it
         look("end"),
         "q",
         "q",
     )
     assert "4 hunks left in 1 file" in seen["start"][0] and "4 left" in seen["start"][1]
     assert "3 hunks left in 1 file" in seen["after one"][0] and "3 left" in seen["after one"][1]
-    assert "0 hunks left" in seen["end"][0] and "resolved" in seen["end"][1]
+    # After B the file is written but not recorded: a look first, then Enter records it.
+    assert "0 hunks left" in seen["look"][0] and "1 to decide" in seen["look"][0]
+    assert "record" in seen["look"][1] and seen["unmerged"]
+    assert "nothing left: q to finish" in seen["end"][0] and "resolved" in seen["end"][1]
     expected = (
         OURS.replace(b"PORT  =  5000", b"PORT = 6000")
         .replace(b'QUOTE = "x"\n', b"QUOTE = \"x\"\nQUOTE = 'y'\n")
@@ -118,7 +123,10 @@ def test_each_kind_of_choice_after_the_merge(sample: Sample, multi: MultiHunk) -
     report = app.return_value
     assert isinstance(report, HunkSessionReport) and app.return_code == 0
     text = report.render("text")
-    assert text.startswith("merged skyportal") and "hunk by hunk: 4 choices" in text
+    assert text.startswith("merged skyportal") and "hunk by hunk: 5 choices" in text
+    # What was done, hunk by hunk, in order.
+    assert f"  {PATH} hunk 1: the overlay's side\n  {PATH} hunk 1: upstream's side\n" in text
+    assert f"  {PATH}: recorded as it is\n" in text
 
 
 def test_undo_and_the_preview_follow_at_once(sample: Sample, multi: MultiHunk) -> None:
@@ -152,7 +160,7 @@ def test_record_toggle_leaves_the_file_for_git_add(sample: Sample, multi: MultiH
         "u",
         "q",
     )
-    assert "leave for git add" in tops[0]
+    assert "r record: off" in tops[0]
     assert _file(sample) == THEIRS
     assert _bases(sample)[PATH] == multi.base and _unmerged(sample)[PATH] == {1, 2, 3}
 
@@ -216,27 +224,6 @@ def test_resolve_without_a_terminal_keeps_its_behaviour(sample: Sample, multi: M
     _merged(sample, multi)
     result = run_cli(sample.deployment, "resolve")
     assert result.exit_code == 3 and "still holds conflict markers" in result.output
-
-
-def test_files_without_hunks_say_why(sample: Sample) -> None:
-    run_cli(sample.deployment, "bump", "--choice", "merge")
-    notes: list[str] = []
-
-    def pick(app: App[Any]) -> None:
-        screen = _screen(app)
-        screen.query_one("#hunk-files", OptionList).highlighted = screen.paths.index(
-            "static/img/logo.png"
-        )
-
-    drive(
-        ResolveApp(_deployment(sample)),
-        pick,
-        lambda a: notes.append(str(_screen(a).query_one("#hunk-info").render())),
-        "o",
-        lambda a: notes.extend(n.message for n in a._notifications),
-        "q",
-    )
-    assert "binary" in notes[0] and "no conflict hunk here" in notes
 
 
 def test_snapshot_hunk_view(sample: Sample, multi: MultiHunk, snap_compare: Any) -> None:

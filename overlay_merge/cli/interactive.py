@@ -66,7 +66,11 @@ def resolve_screen(deployment: Deployment) -> Report:
     conflict_paths(deployment)  # no bump in progress: the error, before any screen opens
     session = run_resolve(deployment)
     return HunkSessionReport(
-        session.taken, session.undone, tuple(session.resolved), tuple(session.left)
+        session.taken,
+        session.undone,
+        tuple(session.resolved),
+        tuple(session.left),
+        done=tuple(session.done),
     )
 
 

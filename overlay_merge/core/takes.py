@@ -102,6 +102,15 @@ class ConflictFile:
     marked: MarkedFile
     hunks: tuple[HunkView, ...]
     note: str  # why the file has no hunks to take ("binary", ...), or ""
+    # What a file without hunks needs (see :func:`take_file`): upstream deleted it
+    # (keep it as an addition, or delete it), or it is binary (a side as a whole).
+    upstream_deleted: bool = False
+    binary: bool = False
+
+    @property
+    def whole(self) -> bool:
+        """True when the file is settled as a whole (:func:`take_file`), not hunk by hunk."""
+        return not self.hunks and self.data is not None and self.marked.problem is None
 
 
 @dataclass(frozen=True)
@@ -279,14 +288,29 @@ def _conflict(
         problem = marked.problem
         note = f"line {problem.line}: {problem.what}; fix by hand, then `overlay-merge resolve`"
         return ConflictFile(path, data, marked, (), note)
-    if not marked.hunks:
-        note = "binary or settled: no conflict hunk in it" if b"\0" in data else "no hunk left"
-        return ConflictFile(path, data, marked, (), note)
     try:
         sides: ConflictSides | None = file_sides(deployment, journal, path)
     except OverlayMergeError:
         sides = None  # no base to show; taking sides still works
+    if not marked.hunks:
+        return _without_hunks(path, data, marked, sides)
     return ConflictFile(path, data, marked, hunk_views(marked, sides), "")
+
+
+def _without_hunks(
+    path: str, data: bytes, marked: MarkedFile, sides: ConflictSides | None
+) -> ConflictFile:
+    """A conflict file holding no hunk: deleted upstream, binary, or settled (not recorded)."""
+    deleted = sides is not None and sides.theirs is None
+    theirs = b"" if sides is None or sides.theirs is None else sides.theirs.data
+    binary = b"\0" in data[:8000] or b"\0" in theirs[:8000]
+    if deleted:
+        note = "deleted upstream: keep it as an addition, or delete it"
+    elif binary:
+        note = "binary: take the overlay's version or upstream's"
+    else:
+        note = "no hunk left: record it when it is as you want it"
+    return ConflictFile(path, data, marked, (), note, upstream_deleted=deleted, binary=binary)
 
 
 def _own(deployment: Deployment, journal: Journal, path: str) -> OwnLines:

@@ -171,6 +171,8 @@ class UndoReport(Report):
     def text_lines(self) -> list[str]:
         r = self.result
         again = "; it is in conflict again" if r.unrecorded else ""
+        if not r.hunks:  # a whole-file choice, or an edit made on the hunk screen
+            return [f"  undid {r.take} for the whole file {r.path}{again}"]
         return [f"  undid {r.take} for hunk(s) {', '.join(map(str, r.hunks))} of {r.path}{again}"]
 
 
@@ -186,6 +188,7 @@ class HunkSessionReport(Report):
     resolved: tuple[str, ...]
     left: tuple[str, ...]
     before: Report | None = None  # the merge report, when the screen opened after a merge
+    done: tuple[str, ...] = ()  # each choice still standing, in order ("PATH hunk 2: ...")
 
     @property
     def found(self) -> bool:
@@ -197,6 +200,7 @@ class HunkSessionReport(Report):
             "undone": self.undone,
             "resolved": list(self.resolved),
             "conflicts_left": list(self.left),
+            "choices": list(self.done),
         }
         return document if self.before is None else {**self.before.as_json(), **document}
 
@@ -211,7 +215,9 @@ class HunkSessionReport(Report):
             f"hunk by hunk: {plural(self.taken, 'choice')}"
             + (f", {self.undone} undone" if self.undone else "")
         )
-        lines += [f"  resolved  {p}" for p in self.resolved]
+        lines += [f"  {what}" for what in self.done]
+        if not isinstance(self.before, ApplyReport):  # the merge's report lists them already
+            lines += [f"  resolved  {p}" for p in self.resolved]
         if self.left:
             lines.append(
                 f"{plural(len(self.left), 'file')} still to resolve: {', '.join(self.left)} "

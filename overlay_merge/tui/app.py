@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
 from overlay_merge.core.decisions import allowed_decisions, decide
 from overlay_merge.core.deployment import Deployment
@@ -27,7 +27,9 @@ from overlay_merge.core.model import BumpChoice, BumpState, Decision, View
 from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.reports.base import EXIT_CANNOT, Report, plural, short
 from overlay_merge.reports.diff import FileDiff, diff_file
-from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen
+from overlay_merge.tui.bumpkeys import KEYS_HELP, bump_keys
+from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen, guard_size
+from overlay_merge.tui.keybar import KeyBar
 from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
 from overlay_merge.tui.result import ResultScreen
 from overlay_merge.tui.widgets import (
@@ -36,7 +38,7 @@ from overlay_merge.tui.widgets import (
     LinesView,
     badge,
     counts_line,
-    left_truncate,
+    shorten_path,
 )
 
 Apply = Callable[[BumpChoice, Mapping[str, str]], Report]
@@ -55,35 +57,6 @@ DECISION_NAMES = {
     Decision.DROP: "drop the overlay file",
     Decision.CONFIRM: "confirmed: its base moves",
 }
-KEYS_HELP = """\
-[b]choices[/b] (bump only)
-  m        stop and merge: write the merges, move the pin
-  u        update anyway: move the pin only (both ask: y/Enter)
-  c q Esc  cancel: change nothing
-
-[b]the selected file[/b] (bump only; before applying)
-  a        take the merge (the default)
-  k        keep the overlay file as it is (its base stays)
-  t        take upstream's version
-  d        drop the overlay file (converged, deleted-upstream)
-  o        confirm a depends-on-changed addition works with
-           upstream's change (its base moves; else it stays)
-  i        its imported modules' upstream diffs, one by one
-
-[b]moving around[/b]
-  ↑ ↓      select a file
-  Tab      focus the view: ↑ ↓ PgUp PgDn ← → scroll it
-  1 2 3    overlay / upstream / merge preview
-  n p      next / previous conflict (merge preview) or hunk
-  l        the upstream commits of the range
-  ?        this help
-
-[b]after a merge[/b]
-  Enter h  hunk by hunk: o overlay, u upstream, b both,
-           B both (upstream first), z undo, r record on/off,
-           e $EDITOR at the hunk
-  e        open the selected file in $EDITOR
-           (or `git mergetool`), then `overlay-merge resolve`"""
 
 
 class BumpApp(App[Report | None]):
@@ -93,19 +66,19 @@ class BumpApp(App[Report | None]):
     ENABLE_COMMAND_PALETTE = False
     TITLE = "overlay-merge"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "choose('merge')", "Stop and merge"),
-        Binding("u", "choose('update')", "Update anyway"),
-        Binding("c", "choose('cancel')", "Cancel"),
-        Binding("q", "review_quit", "Quit"),  # shown in review, where q is the only way out
+        Binding("m", "choose('merge')", "Stop and merge", show=False),
+        Binding("u", "choose('update')", "Update anyway", show=False),
+        Binding("c", "choose('cancel')", "Cancel", show=False),
+        Binding("q", "review_quit", "Quit", show=False),  # review: q quits (check_action)
         Binding("q,escape,ctrl+c", "quit_app", "Quit", show=False),
-        Binding("question_mark", "keys", "Keys"),
+        Binding("question_mark", "keys", "Keys", show=False),
         Binding("a", "decide('merge')", "Merge", show=False),
-        Binding("k", "decide('keep')", "Keep"),
-        Binding("t", "decide('upstream')", "Upstream"),
-        Binding("d", "decide('drop')", "Drop"),
+        Binding("k", "decide('keep')", "Keep", show=False),
+        Binding("t", "decide('upstream')", "Upstream", show=False),
+        Binding("d", "decide('drop')", "Drop", show=False),
         Binding("o", "decide('confirm')", "Confirm", show=False),
         Binding("i", "imported", "Imported module", show=False),
-        Binding("n", "jump(1)", "Next conflict"),
+        Binding("n", "jump(1)", "Next conflict", show=False),
         Binding("p", "jump(-1)", "Prev", show=False),
         Binding("l", "commits", "Commits", show=False),
         Binding("1", "tab('patch')", "Overlay", show=False),
@@ -136,6 +109,7 @@ class BumpApp(App[Report | None]):
         self.decided = plan
         self.error: OverlayMergeError | None = None
         self.report: Report | None = None  # set once the choice is carried out
+        self.result_screen: ResultScreen | None = None  # after a merge
         self._cache: dict[CacheKey, Rendered] = {}
         self._imported: dict[str, int] = {}  # which imported module `i` shows, per file
 
@@ -154,7 +128,7 @@ class BumpApp(App[Report | None]):
                         with TabPane(TAB_TITLES[view], id=view):
                             yield Static(classes="caption", id=f"caption-{view}")
                             yield LinesView(id=f"view-{view}")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         # Conflicts are marks of the merge preview only; hunks are marks elsewhere.
@@ -165,7 +139,12 @@ class BumpApp(App[Report | None]):
         if self.review or not self.plan.files:
             first = 0
         files.highlighted = first if self.plan.files else None
+        # Tab goes from the list straight to the view (docs/tui.md): 1 2 3 pick the tab.
+        for strip in self.query(Tabs):
+            strip.can_focus = False
         files.focus()
+        self._set_keys()
+        guard_size(self)
         if not self.plan.files:
             self.query_one("#file-info", Static).update(
                 Text("the overlay is empty: nothing to merge", "bold")
@@ -214,8 +193,16 @@ class BumpApp(App[Report | None]):
     def _tab_activated(self) -> None:
         self._show_file()
 
+    def on_resize(self, event: events.Resize) -> None:
+        guard_size(self, event.size)
+
+    def _set_keys(self) -> None:
+        view = self.query_one(TabbedContent).active or View.MERGE_PREVIEW
+        self.query_one(KeyBar).set_keys(bump_keys(self._selected(), view, review=self.review))
+
     def _show_file(self) -> None:
         item = self._selected()
+        self._set_keys()
         if item is None:
             return
         self.query_one("#file-info", Static).update(self._file_info(item))
@@ -404,7 +391,7 @@ class BumpApp(App[Report | None]):
         text = Text()
         for f in shown:
             text.append("\n  ").append_text(badge(f.state))
-            text.append(" " + left_truncate(f.path, max(width, 8)))
+            text.append(" " + shorten_path(f.path, max(width, 8)))
         if len(shown) < len(files):
             text.append(f"\n  … and {len(files) - len(shown)} more", "dim")
         return text
@@ -422,7 +409,8 @@ class BumpApp(App[Report | None]):
             return
         self.report = report
         if choice == BumpChoice.MERGE and self._root is not None:
-            self.push_screen(ResultScreen(self.decided, report, self._root, self._deployment))
+            self.result_screen = ResultScreen(self.decided, report, self._root, self._deployment)
+            self.push_screen(self.result_screen)
         else:
             self.exit(report, return_code=report.return_code)
 
@@ -443,9 +431,13 @@ def run_bump(
 ) -> Report:
     """Open the bump screen; the report of the choice made (cancel if the app was quit)."""
     app = BumpApp(plan, apply=apply, root=root, deployment=deployment)
-    app.run()
+    returned = app.run()
     if app.error is not None:
         raise app.error
+    if isinstance(returned, Report):
+        return returned  # computed once the last screen closed: the state now
+    if app.result_screen is not None:
+        return app.result_screen.final_report()  # quit (ctrl+q) after a merge
     # Quit any other way (ctrl+q) before choosing: that is a cancel.
     return app.report if app.report is not None else apply(BumpChoice.CANCEL, {})
 

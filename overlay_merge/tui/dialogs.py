@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Center, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -73,3 +74,47 @@ class InfoScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+MIN_WIDTH, MIN_HEIGHT = 60, 18
+"""Below this size the screens cannot show a file and its keys: a notice covers them."""
+
+
+class TooSmallScreen(ModalScreen[None]):
+    """Covers every screen while the terminal is below :data:`MIN_WIDTH` x :data:`MIN_HEIGHT`.
+
+    It has no keys of its own: the screens under it wait, ``ctrl+q`` quits.
+    """
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            yield Static(id="too-small")
+
+    def on_mount(self) -> None:
+        self.update(*self.app.size)
+
+    def update(self, width: int, height: int) -> None:
+        """Say the size now and the size needed."""
+        self.query_one("#too-small", Static).update(
+            Text.assemble(
+                ("terminal too small", "bold"),
+                f": {width}x{height}; overlay-merge needs {MIN_WIDTH}x{MIN_HEIGHT}.\n",
+                "Make the window larger (nothing is lost; ctrl+q quits).",
+            )
+        )
+
+
+def guard_size(app: App[Any], size: Size | None = None) -> None:
+    """Cover the app with :class:`TooSmallScreen` while it is too small; uncover it after.
+
+    *size*: the new size, when called on a resize (the app's own is still the old one).
+    """
+    width, height = size or app.size
+    small = width < MIN_WIDTH or height < MIN_HEIGHT
+    top = app.screen_stack[-1] if app.screen_stack else None
+    if small and not isinstance(top, TooSmallScreen):
+        app.push_screen(TooSmallScreen())
+    elif small and isinstance(top, TooSmallScreen):
+        top.update(width, height)
+    elif isinstance(top, TooSmallScreen):
+        app.pop_screen()

@@ -57,11 +57,15 @@ class Rendered:
     plain: bool = False  # not highlighted yet: a thread does it (big files)
 
 
-def _clean(line: str) -> str:
+def clean(line: str) -> str:
+    """*line* safe to draw: no CR at its end, controls as their pictures, cut if huge."""
     line = line.removesuffix("\r")
     if len(line) > MAX_LINE_CHARS:
         line = line[:MAX_LINE_CHARS] + "…"
     return line.translate(_CONTROLS)
+
+
+_clean = clean
 
 
 @lru_cache(maxsize=256)

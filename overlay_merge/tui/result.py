@@ -11,8 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
@@ -22,8 +21,10 @@ from overlay_merge.core.takes import conflict_paths
 from overlay_merge.reports.base import Report, plural
 from overlay_merge.reports.bump import ApplyReport
 from overlay_merge.reports.hunks import HunkSessionReport
-from overlay_merge.tui.hunks import HunkScreen, Session, open_in_editor
-from overlay_merge.tui.widgets import badge
+from overlay_merge.tui.editor import open_in_editor
+from overlay_merge.tui.hunks import HunkScreen, Session
+from overlay_merge.tui.keybar import Key, KeyBar
+from overlay_merge.tui.widgets import RowList, badge, shorten_path
 
 
 class ResultScreen(ModalScreen[None]):
@@ -34,10 +35,17 @@ class ResultScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,h", "hunks", "Hunk by hunk"),
-        Binding("e", "edit", "Edit in $EDITOR"),
-        Binding("q,escape", "done", "Done"),
+        Binding("enter,h", "hunks", "Hunk by hunk", show=False),
+        Binding("e", "edit", "Edit in $EDITOR", show=False),
+        Binding("question_mark", "app.keys", "Keys", show=False),
+        Binding("q,escape", "done", "Done", show=False),
     ]
+    KEYS = (
+        Key("q", "Done", keep=True),
+        Key("?", "Keys", keep=True),
+        Key("Enter", "Hunk by hunk"),
+        Key("e", "Edit in $EDITOR"),
+    )
 
     def __init__(
         self, plan: BumpPlan, report: Report, root: Path, deployment: Deployment | None = None
@@ -62,20 +70,35 @@ class ResultScreen(ModalScreen[None]):
                 ),
                 id="resolve-hint",
             )
-            yield OptionList(*(Option(self._row(f)) for f in self.items), id="to-resolve")
-        yield Footer()
+            yield RowList(self.row_text, id="to-resolve")
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        self.query_one(KeyBar).set_keys(self.KEYS if self.items else self.KEYS[:2])
         if self.items:
-            self.query_one("#to-resolve", OptionList).focus()  # ↑ ↓ pick the file for e
+            rows = self.query_one("#to-resolve", RowList)
+            rows.set_count(len(self.items))
+            rows.highlighted = 0
+            rows.focus()  # ↑ ↓ pick the file for Enter and e
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        event.stop()  # not the bump screen's file list
+
+    def row_text(self, index: int, width: int) -> Text:
+        """Row *index* as things stand now, fitted to *width* (path shortened at separators)."""
+        item = self.items[index]
+        tail = self._row(item)
+        room = max(width - tail.cell_len - 2, 12)
+        return Text(" " + shorten_path(item.target_path, room) + " ").append_text(tail)
 
     def _row(self, item: FilePlan) -> Text:
-        row = Text(f"{item.target_path} ").append_text(badge(item.state, full=True))
+        row = badge(item.state, full=True)
         left = self._left()
         if left is not None and item.target_path not in left:
             return row.append(" resolved", "bold green")
         if item.content is None:
-            return row  # binary, deleted upstream: no markers were written
+            # Binary, deleted upstream: no markers were written; a whole-file choice is due.
+            return row.append(" to decide (Enter)", "yellow")
         full = self.root / self.plan.overlay / item.target_path
         try:
             data = full.read_bytes() if full.is_file() else b""
@@ -89,17 +112,13 @@ class ResultScreen(ModalScreen[None]):
         hunks = len(marked.hunks)
         return row.append(f" markers left ({plural(hunks, 'hunk')})", "red")
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        # Enter on the focused list (its own binding): the hunk screen on that file.
-        self.action_hunks()
-
     def action_hunks(self) -> None:
         if self.deployment is None or not self.items:
             self.notify("no file left to resolve", timeout=3)
             return
-        index = self.query_one("#to-resolve", OptionList).highlighted or 0
+        index = self.query_one("#to-resolve", RowList).highlighted or 0
         try:
-            screen = HunkScreen(self.deployment, self.items[index].target_path)
+            screen = HunkScreen(self.deployment, self.items[index].target_path, self.session)
         except OverlayMergeError as exc:
             self.notify(str(exc), severity="warning", timeout=5)
             return
@@ -107,26 +126,23 @@ class ResultScreen(ModalScreen[None]):
 
     def _hunks_done(self, session: Session | None) -> None:
         if session is not None:
-            if self.session is not None:
-                session.taken += self.session.taken
-                session.undone += self.session.undone
-                session.resolved = [*self.session.resolved, *session.resolved]
-            self.session = session
+            self.session = session  # the screen carried on the earlier visits' session
         self._refresh()
 
     def _refresh(self) -> None:
         """The report and the rows as things stand now (after the hunk screen, an editor)."""
         self.query_one("#report-text", Static).update(Text(self.final_report().render("text")))
-        options = self.query_one("#to-resolve", OptionList)
-        for index, item in enumerate(self.items):
-            options.replace_option_prompt_at_index(index, self._row(item))
+        if self.items:
+            self.query_one("#to-resolve", RowList).refresh()
+            if self._left() == []:
+                done = Text("every conflict is resolved: q prints the report", "bold green")
+                self.query_one("#resolve-hint", Static).update(done)
 
     def action_edit(self) -> None:
         if not self.items:
             self.notify("no file left to resolve", timeout=3)
             return
-        options = self.query_one("#to-resolve", OptionList)
-        index = options.highlighted or 0
+        index = self.query_one("#to-resolve", RowList).highlighted or 0
         path = self.items[index].target_path
         if not open_in_editor(self, self.root / self.plan.overlay / path):
             return
@@ -151,7 +167,9 @@ class ResultScreen(ModalScreen[None]):
         if self.session is not None:
             s = self.session
             still = tuple(left) if left is not None else tuple(s.left)
-            report = HunkSessionReport(s.taken, s.undone, tuple(s.resolved), still, before=report)
+            report = HunkSessionReport(
+                s.taken, s.undone, tuple(s.resolved), still, before=report, done=tuple(s.done)
+            )
         return report
 
     def action_done(self) -> None:

@@ -69,29 +69,49 @@ def counts_line(files: Sequence[FilePlan]) -> Text:
     return line
 
 
-def left_truncate(path: str, width: int) -> str:
-    """*path* cut from the left to *width* cells: the file name matters most."""
+def shorten_path(path: str, width: int) -> str:
+    """*path* in *width* cells, shortened at its separators, never inside a name.
+
+    The leading folders go first (``…/api/source.py``): the file name and
+    its nearest folders matter most; the top folder stays when it fits with
+    as many of them (``app/…/source.py``).  Only a file name wider than
+    *width* alone is cut (at its end, with ``…``).
+    """
     if len(path) <= width:
         return path
-    return "…" + path[len(path) - width + 1 :] if width > 1 else "…"
+    parts = path.split("/")
+    for tail in range(len(parts) - 1, 0, -1):
+        kept = "/".join(parts[-tail:])
+        if len(parts) - tail >= 2 and len(parts[0]) + 3 + len(kept) <= width:
+            return f"{parts[0]}/…/{kept}"
+        if 2 + len(kept) <= width:
+            return f"…/{kept}"
+    name = parts[-1]
+    return name if len(name) <= width else name[: max(width - 1, 0)] + "…"
+
+
+def left_truncate(path: str, width: int) -> str:
+    """*path* cut to *width* cells at its separators (kept for callers: :func:`shorten_path`)."""
+    return shorten_path(path, width)
 
 
 def file_row(item: FilePlan, width: int) -> Text:
-    """One line of the file list: badge, path (cut from the left to fit), decision."""
+    """One line of the file list: badge, path (shortened to fit), decision."""
     decision = DECISION_LABELS.get(item.decision, "")
     room = max(width - BADGE_WIDTH - 1 - (len(decision) + 1 if decision else 0), 1)
     line = badge(item.state)
-    line.append(" " + left_truncate(item.path, room).ljust(room))
+    line.append(" " + shorten_path(item.path, room).ljust(room))
     if decision:
         line.append(" " + decision, DECISION_STYLE)
     return line
 
 
-class FileList(ScrollView, can_focus=True):
-    """The plan's files, one row each, the highlighted one in reverse.
+class RowList(ScrollView, can_focus=True):
+    """A list of one-line rows, the highlighted one in reverse (bright while focused).
 
-    A Line API widget: only the rows on screen are ever rendered, so a
-    list of thousands of files opens as fast as one of ten.
+    A Line API widget: only the rows on screen are ever rendered, so a list
+    of thousands opens as fast as one of ten; each row is made for the
+    width it gets (``row(index, width)``), so nothing wraps.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -102,9 +122,10 @@ class FileList(ScrollView, can_focus=True):
         Binding("home", "move(-1_000_000_000)", "First", show=False),
         Binding("end", "move(1_000_000_000)", "Last", show=False),
     ]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"file-list--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"row-list--cursor", "row-list--cursor-blurred"}
     DEFAULT_CSS = """
-    FileList > .file-list--cursor { background: $block-cursor-background; text-style: bold; }
+    RowList > .row-list--cursor { background: $block-cursor-background; text-style: bold; }
+    RowList > .row-list--cursor-blurred { background: $panel-lighten-2; text-style: none; }
     """
 
     highlighted: reactive[int | None] = reactive(None, always_update=True)
@@ -116,25 +137,21 @@ class FileList(ScrollView, can_focus=True):
             super().__init__()
             self.index = index
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, row: Callable[[int, int], Text], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.files: list[FilePlan] = []
+        self._row = row
+        self.count = 0
 
-    def set_files(self, files: Sequence[FilePlan]) -> None:
-        """Show *files*."""
-        self.files = list(files)
-        self.virtual_size = Size(0, len(self.files))
-        self.refresh()
-
-    def update_file(self, index: int, item: FilePlan) -> None:
-        """Redraw one row (after a decision)."""
-        self.files[index] = item
+    def set_count(self, count: int) -> None:
+        """Show *count* rows (all redrawn)."""
+        self.count = count
+        self.virtual_size = Size(0, count)
         self.refresh()
 
     def validate_highlighted(self, index: int | None) -> int | None:
-        if index is None or not self.files:
+        if index is None or not self.count:
             return None
-        return min(max(index, 0), len(self.files) - 1)
+        return min(max(index, 0), self.count - 1)
 
     def watch_highlighted(self, index: int | None) -> None:
         if index is None:
@@ -152,17 +169,49 @@ class FileList(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         self.highlighted = round(self.scroll_y) + event.y
 
+    def on_focus(self) -> None:
+        self.refresh()  # the cursor brightens: where the keys go is visible
+
+    def on_blur(self) -> None:
+        self.refresh()
+
     def render_line(self, y: int) -> Strip:
         """One row, rendered only when on screen."""
         index = round(self.scroll_y) + y
         width = self.size.width
-        if index >= len(self.files):
+        if index >= self.count:
             return Strip.blank(width, self.rich_style)
-        line = file_row(self.files[index], width)
+        line = self._row(index, width)
         if index == self.highlighted:
-            line.stylize(self.get_component_rich_style("file-list--cursor"), BADGE_WIDTH)
+            name = "row-list--cursor" if self.has_focus else "row-list--cursor-blurred"
+            line.stylize(self.get_component_rich_style(name), self.cursor_from(line))
         strip = Strip(line.render(self.app.console), line.cell_len)
         return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+
+    def cursor_from(self, line: Text) -> int:
+        """Where the cursor's colour starts in a row (after its badge)."""
+        return 0
+
+
+class FileList(RowList):
+    """The plan's files, one row each: badge, path, decision."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(lambda index, width: file_row(self.files[index], width), id=id)
+        self.files: list[FilePlan] = []
+
+    def set_files(self, files: Sequence[FilePlan]) -> None:
+        """Show *files*."""
+        self.files = list(files)
+        self.set_count(len(self.files))
+
+    def update_file(self, index: int, item: FilePlan) -> None:
+        """Redraw one row (after a decision)."""
+        self.files[index] = item
+        self.refresh()
+
+    def cursor_from(self, line: Text) -> int:
+        return BADGE_WIDTH  # the badge keeps its colour
 
 
 class LinesView(ScrollView, can_focus=True):
@@ -182,6 +231,7 @@ class LinesView(ScrollView, can_focus=True):
         self._content: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self.marks: list[int] = []
+        self.pinned: frozenset[int] = frozenset()
         self.jump_to_first = False
         self._mark: int | None = None  # the mark last jumped to
         self._pending = 0  # scrolls waiting for the next layout (see ``pending``)
@@ -195,11 +245,22 @@ class LinesView(ScrollView, can_focus=True):
         """
         return self._pending > 0
 
-    def show(self, lines: list[Text], marks: list[int], *, keep_position: bool = False) -> None:
-        """Replace the content; at the first mark (or the top) unless *keep_position*."""
+    def show(
+        self,
+        lines: list[Text],
+        marks: list[int],
+        *,
+        keep_position: bool = False,
+        pinned: frozenset[int] = frozenset(),
+    ) -> None:
+        """Replace the content; at the first mark (or the top) unless *keep_position*.
+
+        *pinned* lines (titles) do not scroll sideways with the others.
+        """
         self._content = lines
         self._strips = {}
         self.marks = marks
+        self.pinned = pinned
         width = max((line.cell_len for line in lines), default=0)
         self.virtual_size = Size(width, len(lines))
         if not keep_position:
@@ -211,9 +272,21 @@ class LinesView(ScrollView, can_focus=True):
                 self._after_layout(self._open_on_first_mark)
         self.refresh()
 
-    def scroll_after_layout(self, y: int) -> None:
-        """Scroll to line *y* once the view is laid out (a view not yet sized cannot scroll)."""
-        self._after_layout(lambda: self.scroll_to(y=y, animate=False))
+    def scroll_after_layout(self, y: int, columns: Sequence[int] = ()) -> None:
+        """Scroll to line *y* once the view is laid out (a view not yet sized cannot scroll).
+
+        With *columns*, also sideways so that as many of them as can be are in
+        view, the first one always (with a little of the line before it).
+        """
+        self._after_layout(lambda: self._scroll_line(y, columns))
+
+    def _scroll_line(self, y: int, columns: Sequence[int]) -> None:
+        x = 0
+        if columns:
+            width = self.scrollable_content_region.width
+            need = max(columns) + 8 - width  # the last one in view, with room after it
+            x = max(0, min(need, min(columns) - 4))
+        self.scroll_to(x=x, y=y, animate=False)
 
     def _after_layout(self, callback: Callable[[], object]) -> None:
         self._pending += 1
@@ -237,7 +310,8 @@ class LinesView(ScrollView, can_focus=True):
             text = self._content[index]
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._strips[index] = strip
-        return strip.crop(scroll_x, scroll_x + self.size.width).apply_style(self.rich_style)
+        left = 0 if index in self.pinned else scroll_x
+        return strip.crop(left, left + self.size.width).apply_style(self.rich_style)
 
     def _open_on_first_mark(self) -> None:
         self._mark = None
