@@ -10,7 +10,8 @@ an overlay whose files two thirds of which upstream changed between base and
 target, 5% of those conflicting) and times, side by side:
 
 1. overlay-merge: `bump TARGET --dry-run --format json`, and the other
-   commands that exist (`check`, `init --infer`, `build`);
+   commands that exist (`check`, `init --infer`, `build --clean`, and `build` in
+   place: unchanged, and after a bump);
 2. the reference launcher's approach: a shell loop that, for every overlay
    file, extracts base and target versions and runs `git merge-file`;
 3. `git merge-tree --write-tree` between a branch holding the overlay applied
@@ -285,8 +286,46 @@ def overlay_merge_commands(dep: Deployment) -> list[tuple[str, list[str]]]:
     if " check " in help_text:
         commands.append(("check", ["check", "--against", dep.target, "--format", "json"]))
     if " build " in help_text:
-        commands.append(("build", ["build", "--allow-drift"]))
+        # The old full copy (a fresh folder swapped in); the in-place rebuilds are
+        # timed by build_in_place_cases.
+        commands.append(("build --clean (full copy)", ["build", "--allow-drift", "--clean"]))
     return commands
+
+
+def build_in_place_cases(dep: Deployment) -> list[tuple[str, str, list[str]]]:
+    """(name, untimed preparation, timed command) of the in-place rebuilds: unchanged,
+    and after a bump (the pin moved from the base to the target, no merge)."""
+    exe = str(Path(sys.executable).with_name("overlay-merge"))
+    pin = "git -C skyportal update-ref --no-deref HEAD"
+    build = f'"{exe}" build --allow-drift > /dev/null'
+    return [
+        ("build in place, unchanged", f"{pin} {dep.base} && {build}", [exe, "build"]),
+        (
+            "build in place, after a bump",
+            f"{pin} {dep.base} && {build} && {pin} {dep.target}",
+            [exe, "build", "--allow-drift"],
+        ),
+    ]
+
+
+def measure_prepared(
+    name: str, prepare: str, cmd: list[str], cwd: Path, runs: int
+) -> dict[str, object]:
+    """:func:`measure` of *cmd*, each run after the shell command *prepare* (not timed)."""
+    times, peak, code = [], 0, 0
+    for _ in range(runs):
+        subprocess.run(["bash", "-c", prepare], cwd=cwd, env=GIT_ENV, check=True)
+        elapsed, rss, code = timed(cmd, cwd)
+        times.append(elapsed)
+        peak = max(peak, rss)
+    return {
+        "name": name,
+        "median_s": statistics.median(times),
+        "runs": runs,
+        "peak_rss_mib": peak / 1024,
+        "exit": code,
+        "imports_s": None,
+    }
 
 
 def infer_command(dep: Deployment) -> list[str]:
@@ -319,6 +358,10 @@ def run_size(size: str, runs: int, workdir: Path) -> list[dict[str, object]]:
         measure(name, [exe, *args], dep.root, runs, args)
         for name, args in overlay_merge_commands(dep)
     ]
+    if any(name.startswith("build") for name, _ in overlay_merge_commands(dep)):
+        for name, prepare, cmd in build_in_place_cases(dep):
+            results.append(measure_prepared(name, prepare, cmd, dep.root, runs))
+        git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)
     results.append(measure("init --infer (pin = target)", infer_command(dep), dep.root, runs))
     (dep.root / ".overlay-base").write_bytes(bases)
     git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)

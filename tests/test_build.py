@@ -22,7 +22,9 @@ from gitutil import commit_files, git, git_bytes, git_env
 from test_status import _move_pin
 
 from overlay_merge.cli.main import cli
-from overlay_merge.core import build as build_module
+from overlay_merge.core.build import build
+from overlay_merge.core.build import writer as writer_module
+from overlay_merge.core.build.manifest import MANIFEST
 from overlay_merge.core.deployment import open_at
 from overlay_merge.core.layout import load_layout
 from overlay_merge.demo import Sample
@@ -46,8 +48,9 @@ def _archive(repo: Path, rev: str, prefix: str = "") -> Tree:
     return tree
 
 
-def _on_disk(top: Path) -> Tree:
-    """The same view of a folder on disk, symlinks never followed."""
+def _on_disk(top: Path, *, manifest: bool = False) -> Tree:
+    """The same view of a folder on disk, symlinks never followed (the build's manifest
+    left out unless *manifest*)."""
     tree: Tree = {}
     for dirpath, dirnames, filenames in os.walk(top):
         here = Path(dirpath)
@@ -60,6 +63,8 @@ def _on_disk(top: Path) -> Tree:
             else:
                 kind = "exec" if full.stat().st_mode & 0o100 else "file"
                 tree[rel] = (kind, full.read_bytes())
+    if not manifest:
+        tree.pop(MANIFEST, None)
     return tree
 
 
@@ -90,12 +95,12 @@ def test_build_is_upstream_at_the_pin_plus_the_overlay(sample: Sample) -> None:
     output = sample.deployment / BUILD
     assert _build(sample)[0] == 0
     (output / "old").mkdir(parents=True)
-    (output / "old" / "stale.py").write_text("from a previous build\n")
-    code, doc = _build(sample)
+    (output / "old" / "stale.py").write_text("not written by a build\n")
+    code, doc = _build(sample, "--clean")
     assert code == 0, doc
     assert _on_disk(output) == _expected(sample, sample.commits["s1"])  # stale.py is gone
     _no_git_inside(output)
-    assert doc["built"] is True and doc["replaced_previous"] is True
+    assert doc["built"] is True and doc["replaced_previous"] is True and doc["clean"] is True
     assert doc["pin"] == sample.commits["s1"] and doc["build_dir"] == BUILD
     assert doc["counts"]["replaced"] + doc["counts"]["added"] == len(sample.expected)
     assert set(doc["added"]) == {
@@ -181,30 +186,30 @@ def test_overlay_file_below_an_upstream_symlink_is_refused(sample: Sample) -> No
 
 
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
-def test_an_interrupted_build_leaves_the_previous_output(
+def test_an_interrupted_clean_build_leaves_the_previous_output(
     sample: Sample, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
 ) -> None:
     assert run_cli(sample.deployment, "build").exit_code == 0
     before = tree_digest(sample.deployment / BUILD)
     (sample.overlay / "skyportal" / "new.py").write_text("new\n")
     assert run_cli(sample.deployment, "init").exit_code == 0
-    real_write = build_module._write_file
+    real_write = writer_module._write_file
     calls = []
 
-    def failing_write(target: Path, data: bytes, mode: int) -> None:
-        calls.append(target)
+    def failing_write(full: str, data: bytes, mode: int, *, direct: bool, umask: int) -> None:
+        calls.append(full)
         if len(calls) == 7:  # partway through the upstream files
             raise failure(28, "No space left on device") if failure is OSError else failure()
-        real_write(target, data, mode)
+        real_write(full, data, mode, direct=direct, umask=umask)
 
-    monkeypatch.setattr(build_module, "_write_file", failing_write)
+    monkeypatch.setattr(writer_module, "_write_file", failing_write)
     if failure is OSError:
-        result = run_cli(sample.deployment, "build")
+        result = run_cli(sample.deployment, "build", "--clean")
         assert result.exit_code == 3 and "No space left on device" in result.output
     else:
         deployment = open_at(load_layout(sample.deployment))
         with pytest.raises(KeyboardInterrupt):
-            build_module.build(deployment)
+            build(deployment, clean=True)
     assert len(calls) == 7
     assert tree_digest(sample.deployment / BUILD) == before
     assert _siblings(sample) == []

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from overlay_merge.core.build.steps import planned_merges
 from overlay_merge.core.dependencies import Dependency, Grade, grade_of
 from overlay_merge.core.deployment import Deployment
+from overlay_merge.core.depmerge import MergeOutcome
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.journal import BumpProgress
@@ -100,6 +102,8 @@ class CheckResult:
     pinned: bool = False
     bump: BumpProgress | None = None  # while a bump is unfinished
     notes: tuple[str, ...] = ()  # what was not analysed, and why
+    # The build's declared dependency merges at the target: their collisions are warnings.
+    dependency_merges: tuple[MergeOutcome, ...] = ()
 
     @property
     def in_sync(self) -> bool:
@@ -155,6 +159,7 @@ def compute_check(
         pinned and against is None,
         survey.bump,
         checker.planner.notes,
+        planned_merges(deployment, target),
     )
 
 

@@ -9,7 +9,12 @@ from pathlib import Path
 
 
 def write_bytes_atomic(
-    path: Path, data: bytes, mode: int | None = None, *, tmp_name: str | None = None
+    path: Path,
+    data: bytes,
+    mode: int | None = None,
+    *,
+    tmp_name: str | None = None,
+    durable: bool = True,
 ) -> None:
     """Replace *path* with *data* so readers see the old or the new bytes, never half.
 
@@ -18,7 +23,10 @@ def write_bytes_atomic(
     existing file's, else 0o644.  A symlink at *path* is replaced, never
     written through.  *tmp_name* names the temp file (a bump names its own,
     so that ``abort`` removes exactly the ones a killed write left, and
-    nothing a user made); a leftover of that name is replaced.
+    nothing a user made); a leftover of that name is replaced.  *durable*
+    False skips the fsync: readers still see old or new bytes, but a power
+    loss may lose the write (a build writing thousands of files, each
+    rewritten by the next build, does without it).
     """
     if mode is None:
         try:
@@ -39,8 +47,9 @@ def write_bytes_atomic(
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:

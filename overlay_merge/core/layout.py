@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from overlay_merge.core.buildconfig import KEYS as BUILD_KEYS
+from overlay_merge.core.buildconfig import BuildSteps, build_steps
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.errors import quote as _q
 from overlay_merge.core.imports.config import KEYS as IMPORT_KEYS
@@ -36,7 +38,7 @@ DEFAULTS: Mapping[str, str] = {
     "base-file": ".overlay-base",
     "build-dir": "patched_skyportal",
 }
-_KEYS = (*DEFAULTS, "exclude", *IMPORT_KEYS)
+_KEYS = (*DEFAULTS, "exclude", *IMPORT_KEYS, *BUILD_KEYS)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Layout:
     build_dir: str = DEFAULTS["build-dir"]
     exclude: tuple[str, ...] = field(default_factory=tuple)
     imports: ImportConfig = field(default_factory=ImportConfig)  # where imports resolve
+    build_steps: BuildSteps = field(default_factory=BuildSteps)  # merges, after-build commands
 
     # Cached: the hot paths ask for these once per overlay file.
     @cached_property
@@ -225,6 +228,7 @@ def load_layout(
         build_dir=values["build-dir"],
         exclude=(*globs, *(exclude or ())),
         imports=import_config(section),
+        build_steps=build_steps(section),
     )
 
 

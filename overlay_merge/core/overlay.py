@@ -35,11 +35,14 @@ def _mode_of(st: os.stat_result) -> int | None:
     return None
 
 
-def scan_overlay(layout: Layout, *, with_excluded: bool = False) -> list[OverlayFile]:
+def scan_overlay(
+    layout: Layout, *, with_excluded: bool = False, repos: list[str] | None = None
+) -> list[OverlayFile]:
     """Every overlay file not excluded by the layout, sorted by path bytes.
 
     *with_excluded* lists excluded files too: ``build`` copies them (exclude
-    means "not merged or tracked", not "not deployed").
+    means "not merged or tracked", not "not deployed").  *repos*, if given,
+    receives the overlay-relative folders skipped as repositories of their own.
 
     Raises a fixable error for names that cannot be recorded safely (not
     UTF-8, a ``.git`` component) and for special files (FIFOs, sockets).
@@ -53,7 +56,7 @@ def scan_overlay(layout: Layout, *, with_excluded: bool = False) -> list[Overlay
             "set `overlay` in [tool.overlay-merge] to the overlay directory",
         )
     found: list[OverlayFile] = []
-    _scan(layout, str(top), "", found, with_excluded)
+    _scan(layout, str(top), "", found, with_excluded, repos if repos is not None else [])
     found.sort(key=lambda f: f.path.encode("utf-8", "surrogateescape"))
     return found
 
@@ -62,7 +65,12 @@ _SPECIAL_HINT = "remove it, or add it to `exclude` in [tool.overlay-merge]"
 
 
 def _scan(
-    layout: Layout, directory: str, prefix: str, found: list[OverlayFile], with_excluded: bool
+    layout: Layout,
+    directory: str,
+    prefix: str,
+    found: list[OverlayFile],
+    with_excluded: bool,
+    repos: list[str],
 ) -> None:
     # os.scandir's entries carry their lstat: one system call per file, no
     # pathlib objects (this runs for every overlay file of every command).
@@ -75,7 +83,9 @@ def _scan(
                 # deployment, like Icare's data repositories) holds no overlay
                 # files: git tracks it as one gitlink, and so it is left alone.
                 if not os.path.lexists(os.path.join(entry.path, ".git")):
-                    _scan(layout, entry.path, rel + "/", found, with_excluded)
+                    _scan(layout, entry.path, rel + "/", found, with_excluded, repos)
+                else:
+                    repos.append(rel)
                 continue
             _refuse_dotgit(layout, rel)
             excluded = layout.is_excluded(rel)

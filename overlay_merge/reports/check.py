@@ -149,6 +149,22 @@ def _bump_finding(result: CheckResult) -> Finding | None:
     return None
 
 
+def _collision_findings(result: CheckResult) -> list[Finding]:
+    """Packages the build's dependency merges would find pinned differently: warnings."""
+    return [
+        Finding(
+            WARNING,
+            "dependency collision",
+            f"{c.name}: upstream {c.upstream!r} ({outcome.merge.into}), deployment "
+            f"{c.deployment!r} ({outcome.merge.source}); the build takes the deployment's",
+            f"align or drop the pin in {outcome.merge.source.path}",
+            where=outcome.merge.source.path,
+        )
+        for outcome in result.dependency_merges
+        for c in outcome.collisions
+    ]
+
+
 @dataclass(frozen=True)
 class CheckReport(Report):
     """Renders a :class:`CheckResult`; exit 0 when all is in sync, 1 otherwise."""
@@ -180,7 +196,7 @@ class CheckReport(Report):
             for f in self.result.files
             if f.state != StatusState.UP_TO_DATE or f.dependencies
         ]
-        return ([bump] if bump else []) + files
+        return ([bump] if bump else []) + files + _collision_findings(self.result)
 
     def renderers(self) -> dict[str, Callable[[], str]]:
         """Text and JSON, and the three CI formats."""
@@ -238,6 +254,17 @@ class CheckReport(Report):
             "merge_counts": {s: self.merge_counts.get(s, 0) for s in BumpState},
             "files": [_file_json(f) for f in r.files],
             "notes": list(r.notes),
+            "dependency_collisions": [
+                {
+                    "name": c.name,
+                    "upstream": c.upstream,
+                    "deployment": c.deployment,
+                    "from": str(m.merge.source),
+                    "into": str(m.merge.into),
+                }
+                for m in r.dependency_merges
+                for c in m.collisions
+            ],
         }
 
     def text_lines(self) -> list[str]:

@@ -18,22 +18,44 @@ from overlay_merge.reports.build import BuildReport
     is_flag=True,
     help="Build even when overlay files are stale against the pin or unrecorded.",
 )
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="Build a fresh folder and swap it in: whatever else the folder held (node_modules/, "
+    "config.yaml) is gone.",
+)
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Build into a folder no build made (or over files no build wrote), in place.",
+)
 @PINNED
 @FORMAT
 @click.pass_context
 def build_command(
-    ctx: click.Context, directory: Path | None, allow_drift: bool, pinned: bool, fmt: str
+    ctx: click.Context,
+    directory: Path | None,
+    allow_drift: bool,
+    clean: bool,
+    adopt: bool,
+    pinned: bool,
+    fmt: str,
 ) -> None:
-    """Write the upstream at the pin (nested submodules included) with the overlay copied
-    over it into DIRECTORY (default: the build-dir setting), swapped in atomically.
+    """Bring DIRECTORY (default: the build-dir setting) to the upstream at the pin (nested
+    submodules included) with the overlay and its own repositories over it, in place:
+    only what changed is written, files an earlier build wrote and the tree dropped are
+    removed, files no build wrote are left alone.
 
     Exit 1 without building when overlay files drifted from the pin (unless
-    --allow-drift); exit 3 when one holds conflict markers.
+    --allow-drift); exit 3 when one holds conflict markers or the build cannot
+    be written safely.
     """
     chosen = options(ctx)
     if directory is not None:
         chosen = _with_build_dir(chosen, directory)
-    result = build(chosen.deployment(), pinned=pinned, allow_drift=allow_drift)
+    result = build(
+        chosen.deployment(), pinned=pinned, allow_drift=allow_drift, clean=clean, adopt=adopt
+    )
     finish(ctx, BuildReport(result), fmt)
 
 

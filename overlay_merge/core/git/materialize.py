@@ -7,6 +7,7 @@ is refused here, before a build or a bump writes anything.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import pygit2
 
@@ -16,6 +17,7 @@ from overlay_merge.core.git.model import (
     MODE_GITLINK,
     MODE_TREE,
     SkippedSubmodule,
+    TreeBlob,
     TreeFile,
     short,
 )
@@ -44,13 +46,24 @@ class Materialize(Trees):
     def iter_files(
         self, sha: str, skipped: list[SkippedSubmodule] | None = None
     ) -> Iterator[TreeFile]:
-        """Every file of commit *sha*, the files of nested submodules included.
+        """Every file of commit *sha* with its bytes, nested submodules' files included
+        (as :meth:`iter_blobs`, reading each blob)."""
+        for blob in self.iter_blobs(sha, skipped):
+            yield TreeFile(blob.path, blob.read(), blob.mode)
+
+    def iter_blobs(
+        self, sha: str, skipped: list[SkippedSubmodule] | None = None, *, outer: str = ""
+    ) -> Iterator[TreeBlob]:
+        """Every file of commit *sha*, the files of nested submodules included, unread.
 
         Nested submodules are read at the gitlink *sha* records, in their own
         object stores.  One that cannot be read (not initialized, its commit
         missing) is appended to *skipped*, not fatal.  Every entry name is
         validated with :func:`path_problem`, so a hostile tree (``..``,
         ``.git``, NUL) is refused instead of naming a place outside the output.
+        *outer* prefixes every path (where this repository sits in the output).
+        A file's bytes are read only when its ``read`` is called: a build that
+        finds a file already in place never reads its blob.
         """
         found = skipped if skipped is not None else []
         if self.promisor_remote() is not None:
@@ -58,7 +71,7 @@ class Materialize(Trees):
             tree = self.tree(sha)
             wanted = [str(e.id) for e in _walk_blobs(tree) if not self.has_object(str(e.id))]
             self.ensure_objects(wanted, f"to build {short(sha)}")
-        yield from self._iter_tree(self.tree(sha), sha, "", "", found)
+        yield from self._iter_tree(self.tree(sha), sha, "", outer, found)
 
     def _iter_tree(
         self,
@@ -67,7 +80,7 @@ class Materialize(Trees):
         prefix: str,
         outer: str,
         skipped: list[SkippedSubmodule],
-    ) -> Iterator[TreeFile]:
+    ) -> Iterator[TreeBlob]:
         # prefix: the tree's path in this repository; outer: where this
         # repository sits in the output (empty for the top upstream).
         for obj in tree:
@@ -85,11 +98,12 @@ class Materialize(Trees):
             elif obj.filemode == MODE_GITLINK:
                 yield from self._iter_gitlink(f"{prefix}{name}", str(obj.id), sha, outer, skipped)
             elif isinstance(obj, pygit2.Blob):
-                yield TreeFile(path, self._blob_data(obj, f"for {path}"), int(obj.filemode))
+                read = partial(self._blob_data, obj, f"for {path}")
+                yield TreeBlob(path, str(obj.id), int(obj.filemode), read)
 
     def _iter_gitlink(
         self, prefix: str, nested_sha: str, sha: str, outer: str, skipped: list[SkippedSubmodule]
-    ) -> Iterator[TreeFile]:
+    ) -> Iterator[TreeBlob]:
         try:
             nested = self.nested(prefix, sha)
         except OverlayMergeError as exc:

@@ -6,6 +6,7 @@ merge style, a result type) costs nothing at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -81,6 +82,17 @@ class TreeFile:
     path: str
     data: bytes
     mode: int
+
+
+@dataclass(frozen=True)
+class TreeBlob:
+    """A file of a commit as :meth:`~overlay_merge.core.git.materialize.Materialize.iter_blobs`
+    yields it: its blob id and mode, its bytes read only when ``read`` is called."""
+
+    path: str
+    oid: str
+    mode: int
+    read: Callable[[], bytes] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
