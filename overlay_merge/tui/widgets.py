@@ -281,9 +281,14 @@ class LinesView(ScrollView, can_focus=True):
         self._after_layout(lambda: self._scroll_line(y, columns))
 
     def _scroll_line(self, y: int, columns: Sequence[int]) -> None:
+        if columns and not self.size.width:  # not laid out yet: the width is not known
+            self._after_layout(lambda: self._scroll_line(y, columns))
+            return
         x = 0
         if columns:
-            width = self.scrollable_content_region.width
+            # As if the vertical scrollbar were shown: whether it is may change with the
+            # next layout, and the place scrolled to must not depend on when this runs.
+            width = self.size.width - self.styles.scrollbar_size_vertical
             need = max(columns) + 8 - width  # the last one in view, with room after it
             x = max(0, min(need, min(columns) - 4))
         self.scroll_to(x=x, y=y, animate=False)
