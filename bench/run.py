@@ -255,12 +255,20 @@ def import_seconds(args: list[str], cwd: Path) -> float:
 
 
 def measure(
-    name: str, cmd: list[str], cwd: Path, runs: int, args: list[str] | None = None
+    name: str,
+    cmd: list[str],
+    cwd: Path,
+    runs: int,
+    args: list[str] | None = None,
+    prepare: str | None = None,
 ) -> dict[str, object]:
-    """Median time, peak RSS and exit code of *runs* runs of *cmd*; for an overlay-merge
-    command (*args*), the total import time of one more run."""
+    """Median time, peak RSS and exit code of *runs* runs of *cmd*, each after the shell
+    command *prepare* if given (not timed); for an overlay-merge command (*args*), the
+    total import time of one more run."""
     times, peak, code = [], 0, 0
     for _ in range(runs):
+        if prepare is not None:
+            subprocess.run(["bash", "-c", prepare], cwd=cwd, env=GIT_ENV, check=True)
         elapsed, rss, code = timed(cmd, cwd)
         times.append(elapsed)
         peak = max(peak, rss)
@@ -308,26 +316,6 @@ def build_in_place_cases(dep: Deployment) -> list[tuple[str, str, list[str]]]:
     ]
 
 
-def measure_prepared(
-    name: str, prepare: str, cmd: list[str], cwd: Path, runs: int
-) -> dict[str, object]:
-    """:func:`measure` of *cmd*, each run after the shell command *prepare* (not timed)."""
-    times, peak, code = [], 0, 0
-    for _ in range(runs):
-        subprocess.run(["bash", "-c", prepare], cwd=cwd, env=GIT_ENV, check=True)
-        elapsed, rss, code = timed(cmd, cwd)
-        times.append(elapsed)
-        peak = max(peak, rss)
-    return {
-        "name": name,
-        "median_s": statistics.median(times),
-        "runs": runs,
-        "peak_rss_mib": peak / 1024,
-        "exit": code,
-        "imports_s": None,
-    }
-
-
 def infer_command(dep: Deployment) -> list[str]:
     """``init --infer`` on the deployment with its pin moved to the target (no checkout)."""
     exe = str(Path(sys.executable).with_name("overlay-merge"))
@@ -360,7 +348,7 @@ def run_size(size: str, runs: int, workdir: Path) -> list[dict[str, object]]:
     ]
     if any(name.startswith("build") for name, _ in overlay_merge_commands(dep)):
         for name, prepare, cmd in build_in_place_cases(dep):
-            results.append(measure_prepared(name, prepare, cmd, dep.root, runs))
+            results.append(measure(name, cmd, dep.root, runs, prepare=prepare))
         git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)
     results.append(measure("init --infer (pin = target)", infer_command(dep), dep.root, runs))
     (dep.root / ".overlay-base").write_bytes(bases)
