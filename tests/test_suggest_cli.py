@@ -172,3 +172,14 @@ def test_no_suggestion_where_the_evidence_is_not_clear(
     assert hunks and all(h["suggestion"] is None for h in hunks)
     text = run_cli(sample.deployment, "resolve", path, "--list").output
     assert "suggested:" not in text and "--take suggested" not in text
+
+
+def test_two_way_markers_get_suggestions_from_the_recomputed_base(sample: Sample) -> None:
+    made = make_multi_hunk(sample)
+    merged = run_cli(
+        sample.deployment, "bump", made.target, "--choice", "merge", "--style", "merge"
+    )
+    assert merged.exit_code == 1, merged.output
+    assert b"|||||||" not in (sample.deployment / OVERLAY / PATH).read_bytes()
+    rules = [h["suggestion"] and h["suggestion"]["rule"] for h in _listed(sample, PATH)]  # type: ignore[index]
+    assert rules == [None, "reformat", "reformat", None]
