@@ -4,6 +4,7 @@ on generated bumps where each suggestion kind must fire, and where none must."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from conftest import run_cli
@@ -37,11 +38,11 @@ def _bump_one(sample: Sample, path: str, base: bytes, ours: bytes, theirs: bytes
     return target
 
 
-def _listed(sample: Sample, path: str) -> list[dict[str, object]]:
+def _listed(sample: Sample, path: str) -> list[dict[str, Any]]:
     result = run_cli(sample.deployment, "resolve", path, "--list", "--format", "json")
     assert result.exit_code == 0, result.output
     (entry,) = json.loads(result.output)["files"]
-    hunks: list[dict[str, object]] = entry["hunks"]
+    hunks: list[dict[str, Any]] = entry["hunks"]
     return hunks
 
 
@@ -181,5 +182,5 @@ def test_two_way_markers_get_suggestions_from_the_recomputed_base(sample: Sample
     )
     assert merged.exit_code == 1, merged.output
     assert b"|||||||" not in (sample.deployment / OVERLAY / PATH).read_bytes()
-    rules = [h["suggestion"] and h["suggestion"]["rule"] for h in _listed(sample, PATH)]  # type: ignore[index]
+    rules = [h["suggestion"] and h["suggestion"]["rule"] for h in _listed(sample, PATH)]
     assert rules == [None, "reformat", "reformat", None]
