@@ -21,23 +21,45 @@ if TYPE_CHECKING:
 
 
 class Options(NamedTuple):
-    """The group's options: where to start (``-C``), the layout overrides, the excludes."""
+    """The group's options: where to start (``-C``), the layout overrides, the excludes,
+    the overlay pair named (``--pair``; None: all of them)."""
 
     directory: Path
     overrides: dict[str, str | None]
     exclude: tuple[str, ...]
+    pair: str | None = None
+
+    def layouts(self) -> tuple[Layout, ...]:
+        """Every pair's layout in configured order (or the named pair's): its
+        ``pyproject.toml`` settings, then these overrides."""
+        from overlay_merge.core.layout import load_layouts  # noqa: PLC0415 - see the docstring
+        from overlay_merge.core.pairs import PairNotNamed  # noqa: PLC0415 - see the docstring
+
+        try:
+            return load_layouts(self.directory, self.overrides, self.exclude, self.pair)
+        except PairNotNamed as exc:
+            raise click.UsageError(str(exc)) from None
 
     def layout(self) -> Layout:
-        """The deployment's layout: its ``pyproject.toml`` settings, then these overrides."""
-        from overlay_merge.core.layout import load_layout  # noqa: PLC0415 - see the docstring
+        """The layout of the one pair a command needs: the only one, or the named one."""
+        from overlay_merge.core.pairs import only_one  # noqa: PLC0415 - see the docstring
 
-        return load_layout(self.directory, self.overrides, self.exclude)
+        layouts = self.layouts()
+        if len(layouts) > 1:
+            raise only_one([layout.name for layout in layouts])
+        return layouts[0]
 
     def deployment(self) -> Deployment:
-        """The deployment these options name, opened."""
+        """The deployment of the one pair these options name, opened."""
         from overlay_merge.core.deployment import open_at  # noqa: PLC0415 - see the docstring
 
         return open_at(self.layout())
+
+    def deployments(self) -> tuple[Deployment, ...]:
+        """Every pair these options name, opened (each one's upstream must be initialized)."""
+        from overlay_merge.core.deployment import open_at  # noqa: PLC0415 - see the docstring
+
+        return tuple(open_at(layout) for layout in self.layouts())
 
 
 FORMAT = click.option(
