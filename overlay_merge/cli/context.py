@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import click
 
@@ -84,6 +84,58 @@ STRATEGY = click.option(
     help="line: git's merge exactly; refined: also resolve conflict hunks by conservative "
     "rules (recorded per hunk) and turn clean merges that do not parse into conflicts.",
 )
+
+
+_T = TypeVar("_T")
+
+
+def each_pair(ctx: click.Context, work: Callable[[Deployment], _T]) -> list[tuple[str, _T]]:
+    """*work* on every pair the options name, in configured order: ``(name, result)``.
+
+    Every pair is worked on before anything is printed: a pair that cannot be
+    (not initialized, a bad REV) is one line naming it, exit 3.
+    """
+    from overlay_merge.core.deployment import open_at  # noqa: PLC0415 - see the docstring
+    from overlay_merge.core.pairs import in_pair  # noqa: PLC0415 - see the docstring
+
+    layouts = options(ctx).layouts()
+    done = []
+    for layout in layouts:
+        with in_pair(f"pair {layout.name!r}" if len(layouts) > 1 else ""):
+            done.append((layout.name, work(open_at(layout))))
+    return done
+
+
+def one_pair_for(ctx: click.Context, what: str) -> None:
+    """Refuse an argument naming one pair's files or commits (*what* says so) with
+    several pairs and no ``--pair``: a usage error."""
+    chosen = options(ctx)
+    if chosen.pair is None and len(layouts := chosen.layouts()) > 1:
+        names = ", ".join(layout.name for layout in layouts)
+        raise click.UsageError(
+            f"{what}; {len(layouts)} pairs are configured ({names}): "
+            f"name one with `overlay-merge --pair {layouts[0].name} ...`"
+        )
+
+
+def bump_deployment(ctx: click.Context) -> Deployment:
+    """The pair of the bump in progress (or last done), opened: ``resolve`` and ``abort``
+    act on it; ``--pair`` naming another pair is refused."""
+    from overlay_merge.core.errors import OverlayMergeError  # noqa: PLC0415
+    from overlay_merge.core.journal import bump_pair  # noqa: PLC0415 - see the docstring
+
+    chosen = options(ctx)
+    layouts = chosen.layouts()
+    pair = bump_pair(layouts[0].root) if layouts[0].several else ""
+    if pair and chosen.pair not in (None, pair):
+        raise OverlayMergeError(
+            f"--pair {chosen.pair}: the bump in progress is of pair {pair!r} "
+            "(one bump at a time per deployment)",
+            f"`overlay-merge --pair {pair} {ctx.info_name or 'resolve'}`",
+        )
+    if pair:
+        chosen = chosen._replace(pair=pair)
+    return chosen.deployment()
 
 
 def options(ctx: click.Context) -> Options:

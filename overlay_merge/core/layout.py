@@ -65,6 +65,7 @@ class Layout:
     build_steps: BuildSteps = field(default_factory=BuildSteps)  # merges, after-build commands
     # The pair's name (docs/design.md §3); "" names it from its overlay folder.
     name: str = ""
+    several: bool = False  # one of several pairs (its bump journal then names it)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -253,14 +254,19 @@ def load_layouts(
     check_pairs_disjoint([(name, values) for name, values, _ in resolved], root)
     wanted = select([name for name, _, _ in resolved], pair)
     return tuple(
-        _layout(root, name, values, table, exclude or ())
+        _layout(root, name, values, table, exclude or (), len(resolved) > 1)
         for name, values, table in resolved
         if wanted in (None, name)
     )
 
 
 def _layout(
-    root: Path, name: str, values: Mapping[str, str], table: PairTable, exclude: Sequence[str]
+    root: Path,
+    name: str,
+    values: Mapping[str, str],
+    table: PairTable,
+    exclude: Sequence[str],
+    several: bool,
 ) -> Layout:
     with in_pair(table.label):
         for key, rel in values.items():
@@ -275,6 +281,7 @@ def _layout(
             imports=import_config(table.table),
             build_steps=build_steps(table.table),
             name=name,
+            several=several,
         )
 
 

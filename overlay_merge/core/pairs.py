@@ -137,8 +137,8 @@ def in_pair(label: str) -> Iterator[None]:
     try:
         yield
     except OverlayMergeError as exc:
-        if not label:
-            raise
+        if not label or label in exc.message:
+            raise  # the single form, or the message names the pair already
         file, sep, rest = exc.message.partition("pyproject.toml: ")
         message = f"{sep}{label}: {rest}" if sep and not file else f"{label}: {exc.message}"
         raise OverlayMergeError(message, exc.hint) from None
