@@ -464,3 +464,10 @@ def test_a_journal_naming_no_valid_pair_is_refused(pairs: Pairs) -> None:
     result = _cli(pairs.root, "status")
     assert result.exit_code == 3
     assert "pair '../x' is not a pair name" in result.stderr
+
+
+def test_resolve_and_abort_without_a_bump_say_so(pairs: Pairs) -> None:
+    for command in ("resolve", "abort"):
+        result = _cli(pairs.root, command)
+        assert result.exit_code == 3
+        assert "no bump in progress" in result.stderr, result.stderr

@@ -121,12 +121,15 @@ def one_pair_for(ctx: click.Context, what: str) -> None:
 def bump_deployment(ctx: click.Context) -> Deployment:
     """The pair of the bump in progress (or last done), opened: ``resolve`` and ``abort``
     act on it; ``--pair`` naming another pair is refused."""
+    from overlay_merge.core.deployment import open_at  # noqa: PLC0415 - see the docstring
     from overlay_merge.core.errors import OverlayMergeError  # noqa: PLC0415
     from overlay_merge.core.journal import bump_pair  # noqa: PLC0415 - see the docstring
 
     chosen = options(ctx)
     layouts = chosen.layouts()
-    pair = bump_pair(layouts[0].root) if layouts[0].several else ""
+    if not layouts[0].several:
+        return open_at(layouts[0])
+    pair = bump_pair(layouts[0].root)
     if pair and chosen.pair not in (None, pair):
         raise OverlayMergeError(
             f"--pair {chosen.pair}: the bump in progress is of pair {pair!r} "
@@ -134,8 +137,10 @@ def bump_deployment(ctx: click.Context) -> Deployment:
             f"`overlay-merge --pair {pair} {ctx.info_name or 'resolve'}`",
         )
     if pair:
-        chosen = chosen._replace(pair=pair)
-    return chosen.deployment()
+        return open_at(chosen._replace(pair=pair).layout())
+    if pair is None and chosen.pair is None:
+        return open_at(layouts[0])  # no bump: the command says so, whichever the pair
+    return chosen.deployment()  # a journal naming no pair: the one --pair names
 
 
 def options(ctx: click.Context) -> Options:

@@ -479,11 +479,11 @@ def _journal_problem(journal: Journal) -> str | None:
     return None
 
 
-def bump_pair(root: Path) -> str:
-    """The overlay pair whose bump the deployment's journal records ("" for none, or with
-    one pair): ``resolve`` and ``abort`` act on that pair (docs/design.md §3)."""
+def bump_pair(root: Path) -> str | None:
+    """The overlay pair whose bump the deployment's journal records ("" with one pair;
+    None without a journal): ``resolve`` and ``abort`` act on it (docs/design.md §3)."""
     journal = load_journal(open_deployment(root).git_dir)
-    return journal.pair if journal is not None else ""
+    return journal.pair if journal is not None else None
 
 
 def unfinished_pair(root: Path) -> str | None:
