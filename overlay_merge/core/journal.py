@@ -96,6 +96,9 @@ class HunkChoice:
     take: HunkTake
     backup: str
     base: str | None = None
+    suggested: bool = (
+        False  # ``--take suggested``: each hunk took its suggestion (*take*: the first's)
+    )
 
 
 @dataclass
