@@ -36,12 +36,22 @@ def carry_out(
     *,
     force: bool = False,
 ) -> Report:
-    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*."""
+    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*.
+
+    A plan with nothing to bump (``up_to_date``) writes nothing whatever the choice.
+    """
     from overlay_merge.core.apply import apply_merge, apply_update  # noqa: PLC0415
     from overlay_merge.core.decisions import decide  # noqa: PLC0415
-    from overlay_merge.reports.bump import ApplyReport, CancelReport  # noqa: PLC0415
+    from overlay_merge.reports.bump import (  # noqa: PLC0415
+        ApplyReport,
+        CancelReport,
+        UpToDateReport,
+        up_to_date,
+    )
 
     choice = BumpChoice(choice)
+    if up_to_date(plan):
+        return UpToDateReport(plan)
     if choice == BumpChoice.CANCEL:
         return CancelReport(plan)
     decided = decide(plan, decisions)
@@ -50,7 +60,14 @@ def carry_out(
 
 
 def bump_screen(deployment: Deployment, plan: BumpPlan, *, force: bool = False) -> Report:
-    """Open the bump screen on *plan*; the report of what the maintainer chose."""
+    """Open the bump screen on *plan*; the report of what the maintainer chose.
+
+    With nothing to bump there is nothing to choose: no screen opens.
+    """
+    from overlay_merge.reports.bump import UpToDateReport, up_to_date  # noqa: PLC0415
+
+    if up_to_date(plan):
+        return UpToDateReport(plan)
     from overlay_merge.tui.app import run_bump  # noqa: PLC0415 - textual only when used
 
     apply = partial(carry_out, deployment, plan, force=force)

@@ -1,16 +1,21 @@
-"""Reports of ``bump``: the plan, what a merge or update did, a cancel."""
+"""Reports of ``bump``: the plan, what a merge or update did, a cancel, nothing to do.
+
+Each says what came of the bump (:class:`BumpOutcome`) in its JSON (``choice``,
+``outcome``), in its text's last line and in its exit code, so a launcher can
+tell what the maintainer chose and start the app or stop (docs/launcher.md).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from overlay_merge.core.git.model import RenameStep
-from overlay_merge.core.model import BumpChoice, BumpState, Decision, RenameSource
+from overlay_merge.core.model import BumpChoice, BumpState, Decision, RenameSource, ValueEnum
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.reports.base import Report, conflicts_summary, plural, short
+from overlay_merge.reports.base import EXIT_FOUND, EXIT_OK, Report, conflicts_summary, plural, short
 from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
 
 if TYPE_CHECKING:
@@ -19,6 +24,50 @@ if TYPE_CHECKING:
     from overlay_merge.core.apply import ApplyResult
 
 MAX_COMMITS_SHOWN = 20
+
+# What an applied bump exits with beyond 0 and 1: distinct so that a launcher
+# (``run --do_update``) tells "update anyway" (start, over drift) from "cancel"
+# (nothing changed: start the app as it was) and "nothing to bump"; build's
+# after-build failure keeps 4.
+EXIT_UPDATED = 5
+EXIT_CANCELLED = 6
+EXIT_UP_TO_DATE = 7
+NO_CHOICE = "none"  # the JSON ``choice`` of a plan and of a bump with nothing to do
+
+
+class BumpOutcome(ValueEnum):
+    """What came of a bump: the JSON ``outcome``, one exit code each (docs/launcher.md)."""
+
+    PLANNED = "planned"  # --dry-run, or no terminal: nothing written; exit 0, or 1 as check
+    MERGED = "merged"  # stop and merge, every file merged clean: exit 0
+    CONFLICTS_LEFT = "conflicts-left"  # stop and merge, files to resolve: exit 1
+    UPDATED = "updated"  # update anyway: the pin moved, the overlay did not: exit 5
+    CANCELLED = "cancelled"  # nothing changed: exit 6
+    UP_TO_DATE = "up-to-date"  # pin at the target and no file to merge: exit 7
+
+
+EXIT_CODES = {
+    BumpOutcome.MERGED: EXIT_OK,
+    BumpOutcome.CONFLICTS_LEFT: EXIT_FOUND,
+    BumpOutcome.UPDATED: EXIT_UPDATED,
+    BumpOutcome.CANCELLED: EXIT_CANCELLED,
+    BumpOutcome.UP_TO_DATE: EXIT_UP_TO_DATE,
+}
+
+
+def up_to_date(plan: BumpPlan) -> bool:
+    """Nothing to bump: the pin is the target and no overlay file has anything to merge."""
+    return (
+        plan.pin == plan.target
+        and not plan.orphaned
+        and all(f.state == BumpState.UNCHANGED for f in plan.files)
+    )
+
+
+def outcome_line(choice: str, outcome: BumpOutcome, code: int) -> str:
+    """The text's last line: what was chosen, what came of it, the exit code."""
+    return f"choice: {choice}; outcome: {outcome} (exit {code})"
+
 
 _NOTES = {
     BumpState.CONVERGED: "upstream now carries this change: the overlay copy can be dropped",
@@ -76,7 +125,16 @@ class PlanReport(Report):
         """Conflicts, additions upstream broke (unless confirmed), files left shadowing."""
         return bool(self.plan.conflicting or self.plan.broken or self.plan.shadowing)
 
+    @property
+    def outcome(self) -> BumpOutcome:
+        """``planned``, or ``up-to-date`` when there is nothing to bump (the exit stays 0)."""
+        return BumpOutcome.UP_TO_DATE if up_to_date(self.plan) else BumpOutcome.PLANNED
+
     def as_json(self) -> dict[str, Any]:
+        return {**self.plan_json(), "choice": NO_CHOICE, "outcome": self.outcome}
+
+    def plan_json(self) -> dict[str, Any]:
+        """The plan's keys, which every bump report starts with."""
         p = self.plan
         files = []
         for f in p.files:
@@ -164,6 +222,7 @@ class PlanReport(Report):
             "choose: `--choice merge` (write the merges, stop for conflicts), "
             "`--choice update` (move the pin only), `--choice cancel`"
         )
+        lines.append(outcome_line(NO_CHOICE, self.outcome, self.return_code))
         return lines
 
 
@@ -178,6 +237,17 @@ class ApplyReport(Report):
     @property
     def found(self) -> bool:
         return bool(self.result.conflicts)
+
+    @property
+    def outcome(self) -> BumpOutcome:
+        """``updated``, or for a merge ``merged`` / ``conflicts-left``."""
+        if self.result.choice == BumpChoice.UPDATE:
+            return BumpOutcome.UPDATED
+        return BumpOutcome.CONFLICTS_LEFT if self.found else BumpOutcome.MERGED
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_CODES[self.outcome]
 
     def now(self, left: Sequence[str]) -> ApplyReport:
         """This report as things stand now: *left* is what is still in conflict.
@@ -195,7 +265,7 @@ class ApplyReport(Report):
     def as_json(self) -> dict[str, Any]:
         r = self.result
         return {
-            **PlanReport(self.plan).as_json(),
+            **PlanReport(self.plan).plan_json(),
             "choice": r.choice,
             "written": list(r.written),
             "moved": r.moved,
@@ -203,6 +273,7 @@ class ApplyReport(Report):
             "resolved_since": list(self.resolved),
             "nested_moved": list(r.nested_moved),
             "nested_skipped": list(r.nested_skipped),
+            "outcome": self.outcome,
         }
 
     def text_lines(self, *, next_step: bool = True) -> list[str]:
@@ -244,6 +315,8 @@ class ApplyReport(Report):
             )
         elif next_step:
             lines.append("done; review with `git diff`, then commit (`overlay-merge abort` undoes)")
+        if next_step:
+            lines.append(outcome_line(r.choice, self.outcome, self.return_code))
         return lines
 
 
@@ -274,12 +347,42 @@ def _verb(f: FilePlan) -> str:
 
 @dataclass(frozen=True)
 class CancelReport(Report):
-    """The cancel choice: nothing changed."""
+    """The cancel choice: nothing changed; exit 6, so a launcher can start the app as it was."""
 
     plan: BumpPlan
+    outcome: ClassVar[BumpOutcome] = BumpOutcome.CANCELLED
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_CANCELLED
 
     def as_json(self) -> dict[str, Any]:
-        return {**PlanReport(self.plan).as_json(), "choice": BumpChoice.CANCEL}
+        plan = PlanReport(self.plan).plan_json()
+        return {**plan, "choice": BumpChoice.CANCEL, "outcome": self.outcome}
 
     def text_lines(self) -> list[str]:
-        return ["cancelled: nothing changed"]
+        code = self.return_code
+        return ["cancelled: nothing changed", outcome_line(BumpChoice.CANCEL, self.outcome, code)]
+
+
+@dataclass(frozen=True)
+class UpToDateReport(Report):
+    """Nothing to bump (:func:`up_to_date`): no screen, no write, whatever the choice; exit 7."""
+
+    plan: BumpPlan
+    outcome: ClassVar[BumpOutcome] = BumpOutcome.UP_TO_DATE
+
+    @property
+    def return_code(self) -> int:
+        return EXIT_UP_TO_DATE
+
+    def as_json(self) -> dict[str, Any]:
+        return {**PlanReport(self.plan).plan_json(), "choice": NO_CHOICE, "outcome": self.outcome}
+
+    def text_lines(self) -> list[str]:
+        p = self.plan
+        return [
+            f"already up to date: {p.upstream} is at {short(p.target)} ({p.target_rev}) and "
+            f"no overlay file has anything to merge; nothing changed",
+            outcome_line(NO_CHOICE, self.outcome, self.return_code),
+        ]

@@ -15,7 +15,7 @@ from overlay_merge.core.takes import (
     UndoResult,
 )
 from overlay_merge.reports.base import Report, plural, short
-from overlay_merge.reports.bump import ApplyReport
+from overlay_merge.reports.bump import ApplyReport, BumpOutcome, outcome_line
 
 TAKE_NAMES = {
     HunkTake.OVERLAY: "the overlay's side",
@@ -202,7 +202,14 @@ class HunkSessionReport(Report):
             "conflicts_left": list(self.left),
             "choices": list(self.done),
         }
+        if isinstance(self.before, ApplyReport):
+            document["outcome"] = self.outcome  # the merge's, as things stand after the screen
         return document if self.before is None else {**self.before.as_json(), **document}
+
+    @property
+    def outcome(self) -> BumpOutcome:
+        """After a merge: ``merged`` once nothing is left, else ``conflicts-left``."""
+        return BumpOutcome.CONFLICTS_LEFT if self.left else BumpOutcome.MERGED
 
     def text_lines(self) -> list[str]:
         lines: list[str] = []
@@ -226,4 +233,6 @@ class HunkSessionReport(Report):
             )
         else:
             lines.append("every conflict is resolved; review with `git diff`, then commit")
+        if isinstance(self.before, ApplyReport):  # the bump screen's last line, as bump's
+            lines.append(outcome_line(self.before.result.choice, self.outcome, self.return_code))
         return lines
