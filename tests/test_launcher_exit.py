@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import run_cli, tree_digest
+from gitutil import add_second_pair, git
 from test_tui import _scripted, select
 
 from overlay_merge.cli import interactive
@@ -168,3 +169,55 @@ def test_with_nothing_to_bump_no_screen_opens(
     monkeypatch.setattr(BumpApp, "run", boom)
     result = run_cli(sample.deployment, "bump")
     assert result.exit_code == 7, result.output
+
+
+# -- several pairs: one code over all of them -------------------------------------------
+
+
+def _two_pairs(sample: Sample) -> None:
+    add_second_pair(sample.deployment, sample.root / "remotes" / "fink")
+
+
+def test_two_pairs_exit_with_what_stops_a_launcher_first(sample: Sample) -> None:
+    _two_pairs(sample)
+    # skyportal merges with conflicts: the launcher stops (fink is not reached).
+    result = run_cli(sample.deployment, "bump", "--choice", "merge", "--format", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.output)
+    assert document["outcome"] == "conflicts-left"
+    assert [p.get("outcome") for p in document["pairs"]] == ["conflicts-left", None]
+    text = run_cli(sample.deployment, "abort")
+    assert text.exit_code == 0, text.output
+    # skyportal updated anyway, fink merged clean: updated (build over drift) wins.
+    result = run_cli(sample.deployment, "bump", "--choice", "update")
+    assert result.exit_code == 5, result.output
+    assert _last_line(result.output) == (
+        "choices: skyportal update, fink update; outcome: updated (exit 5)"
+    )
+
+
+def test_two_pairs_merged_and_up_to_date_exit_as_merged(sample: Sample) -> None:
+    _two_pairs(sample)
+    _skyportal_to_date(sample)
+    # skyportal has nothing to bump, fink merges clean: merged (start the app).
+    result = run_cli(sample.deployment, "bump", "--choice", "merge", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["outcome"] == "merged"
+    assert [p["outcome"] for p in document["pairs"]] == ["up-to-date", "merged"]
+    git(sample.deployment, "add", "-A")
+    git(sample.deployment, "commit", "-q", "-m", "fink bumped")
+    # Both up to date: up to date, whatever the choice.
+    result = run_cli(sample.deployment, "bump", "--choice", "cancel")
+    assert result.exit_code == 7, result.output
+    assert _last_line(result.output) == (
+        "choices: skyportal none, fink none; outcome: up-to-date (exit 7)"
+    )
+
+
+def _skyportal_to_date(sample: Sample) -> None:
+    args = ("--pair", "skyportal", "bump", "--choice", "merge", *DECIDE_CLEAN)
+    done = run_cli(sample.deployment, *args)
+    assert done.exit_code == 0, done.output
+    git(sample.deployment, "add", "-A")
+    git(sample.deployment, "commit", "-q", "-m", "skyportal bumped")

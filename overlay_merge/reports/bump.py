@@ -15,8 +15,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from overlay_merge.core.git.model import RenameStep
 from overlay_merge.core.model import BumpChoice, BumpState, Decision, RenameSource, ValueEnum
 from overlay_merge.core.plan import BumpPlan, FilePlan
-from overlay_merge.reports.base import EXIT_FOUND, EXIT_OK, Report, conflicts_summary, plural, short
+from overlay_merge.reports.base import (
+    EXIT_CANNOT,
+    EXIT_FOUND,
+    EXIT_OK,
+    Report,
+    conflicts_summary,
+    plural,
+    short,
+)
 from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
+from overlay_merge.reports.pairs import PairsReport
 
 if TYPE_CHECKING:
     # Only a merge's report holds one: the plan (``--dry-run``) needs none of the
@@ -124,6 +133,8 @@ class PlanReport(Report):
     def found(self) -> bool:
         """Conflicts, additions upstream broke (unless confirmed), files left shadowing."""
         return bool(self.plan.conflicting or self.plan.broken or self.plan.shadowing)
+
+    choice: ClassVar[str] = NO_CHOICE
 
     @property
     def outcome(self) -> BumpOutcome:
@@ -239,6 +250,11 @@ class ApplyReport(Report):
         return bool(self.result.conflicts)
 
     @property
+    def choice(self) -> str:
+        """The choice carried out: ``merge`` or ``update``."""
+        return str(self.result.choice)
+
+    @property
     def outcome(self) -> BumpOutcome:
         """``updated``, or for a merge ``merged`` / ``conflicts-left``."""
         if self.result.choice == BumpChoice.UPDATE:
@@ -350,6 +366,7 @@ class CancelReport(Report):
     """The cancel choice: nothing changed; exit 6, so a launcher can start the app as it was."""
 
     plan: BumpPlan
+    choice: ClassVar[str] = BumpChoice.CANCEL.value
     outcome: ClassVar[BumpOutcome] = BumpOutcome.CANCELLED
 
     @property
@@ -370,6 +387,7 @@ class UpToDateReport(Report):
     """Nothing to bump (:func:`up_to_date`): no screen, no write, whatever the choice; exit 7."""
 
     plan: BumpPlan
+    choice: ClassVar[str] = NO_CHOICE
     outcome: ClassVar[BumpOutcome] = BumpOutcome.UP_TO_DATE
 
     @property
@@ -386,3 +404,52 @@ class UpToDateReport(Report):
             f"no overlay file has anything to merge; nothing changed",
             outcome_line(NO_CHOICE, self.outcome, self.return_code),
         ]
+
+
+# Which pair's code a bump of several pairs exits with: what stops a launcher first,
+# then what changed (drift before a clean merge), then what changed nothing.
+_PRECEDENCE = (EXIT_CANNOT, EXIT_FOUND, EXIT_UPDATED, EXIT_OK, EXIT_CANCELLED, EXIT_UP_TO_DATE)
+
+
+def _rank(code: int) -> int:
+    return _PRECEDENCE.index(code) if code in _PRECEDENCE else -1
+
+
+@dataclass(frozen=True)
+class BumpPairsReport(PairsReport):
+    """``bump`` on several pairs: each pair's report, and one outcome and exit code over
+    all of them (the pair's that :data:`_PRECEDENCE` ranks first)."""
+
+    @property
+    def return_code(self) -> int:
+        return min((r.return_code for _, r in self.reports), key=_rank, default=EXIT_OK)
+
+    @property
+    def outcome(self) -> str | None:
+        """The outcome of a pair exiting with :attr:`return_code` (``up-to-date`` only when
+        every such pair is); None when no such pair has one (not bumped)."""
+        code = self.return_code
+        found = [str(o) for _, r in self.reports if r.return_code == code and (o := _outcome(r))]
+        return next((o for o in found if o != BumpOutcome.UP_TO_DATE), found[0] if found else None)
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "outcome": self.outcome}
+
+    def as_text(self) -> str:
+        choices = ", ".join(
+            f"{name} {getattr(r, 'choice', None) or 'not bumped'}" for name, r in self.reports
+        )
+        last = f"choices: {choices}; outcome: {self.outcome or 'none'} (exit {self.return_code})"
+        return super().as_text() + last + "\n"
+
+
+def _outcome(report: Report) -> str | None:
+    outcome = getattr(report, "outcome", None)
+    return None if outcome is None else str(outcome)
+
+
+def combine_bump(reports: Sequence[tuple[str, Report]]) -> Report:
+    """The one pair's bump report as it is, or several pairs' as a :class:`BumpPairsReport`."""
+    if len(reports) == 1:
+        return reports[0][1]
+    return BumpPairsReport(tuple(reports))

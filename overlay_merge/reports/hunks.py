@@ -207,9 +207,16 @@ class HunkSessionReport(Report):
         return document if self.before is None else {**self.before.as_json(), **document}
 
     @property
-    def outcome(self) -> BumpOutcome:
+    def outcome(self) -> BumpOutcome | None:
         """After a merge: ``merged`` once nothing is left, else ``conflicts-left``."""
+        if not isinstance(self.before, ApplyReport):
+            return None
         return BumpOutcome.CONFLICTS_LEFT if self.left else BumpOutcome.MERGED
+
+    @property
+    def choice(self) -> str | None:
+        """The bump's choice when the screen opened after a merge."""
+        return self.before.choice if isinstance(self.before, ApplyReport) else None
 
     def text_lines(self) -> list[str]:
         lines: list[str] = []
@@ -234,5 +241,6 @@ class HunkSessionReport(Report):
         else:
             lines.append("every conflict is resolved; review with `git diff`, then commit")
         if isinstance(self.before, ApplyReport):  # the bump screen's last line, as bump's
-            lines.append(outcome_line(self.before.result.choice, self.outcome, self.return_code))
+            outcome = BumpOutcome.CONFLICTS_LEFT if self.left else BumpOutcome.MERGED
+            lines.append(outcome_line(self.before.choice, outcome, self.return_code))
         return lines
