@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from overlay_merge.core.model import BumpChoice
 from overlay_merge.reports.base import Report
 
 if TYPE_CHECKING:
@@ -36,27 +35,12 @@ def carry_out(
     *,
     force: bool = False,
 ) -> Report:
-    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*.
+    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*:
+    the API's own :func:`overlay_merge.api.carry_out`, so the CLI and a launcher calling
+    the API carry a choice out alike (nothing to bump writes nothing whatever the choice)."""
+    from overlay_merge.api import carry_out as api_carry_out  # noqa: PLC0415
 
-    A plan with nothing to bump (``up_to_date``) writes nothing whatever the choice.
-    """
-    from overlay_merge.core.apply import apply_merge, apply_update  # noqa: PLC0415
-    from overlay_merge.core.decisions import decide  # noqa: PLC0415
-    from overlay_merge.reports.bump import (  # noqa: PLC0415
-        ApplyReport,
-        CancelReport,
-        UpToDateReport,
-        up_to_date,
-    )
-
-    choice = BumpChoice(choice)
-    if up_to_date(plan):
-        return UpToDateReport(plan)
-    if choice == BumpChoice.CANCEL:
-        return CancelReport(plan)
-    decided = decide(plan, decisions)
-    apply = apply_merge if choice == BumpChoice.MERGE else apply_update
-    return ApplyReport(decided, apply(deployment, decided, force=force))
+    return api_carry_out(deployment, plan, choice, decisions, force=force)
 
 
 def bump_screen(deployment: Deployment, plan: BumpPlan, *, force: bool = False) -> Report:
