@@ -471,3 +471,21 @@ def test_resolve_and_abort_without_a_bump_say_so(pairs: Pairs) -> None:
         result = _cli(pairs.root, command)
         assert result.exit_code == 3
         assert "no bump in progress" in result.stderr, result.stderr
+
+
+def test_the_single_form_keeps_todays_reports(sample: Sample) -> None:
+    document = _json(_cli(sample.deployment, "check", "--format", "json"))
+    assert "pairs" not in document and "name" not in document
+    assert document["upstream"] == "skyportal"
+    text = _cli(sample.deployment, "status").stdout
+    assert text.startswith("skyportal pinned at") and "== pair" not in text
+    junit = ET.fromstring(_cli(sample.deployment, "check", "--format", "junit").stdout)
+    assert junit.find("testsuite/properties/property[@name='pair']") is None
+    named = _cli(sample.deployment, "--pair", "skyportal", "status").stdout
+    assert named == text
+    result = _cli(sample.deployment, "--build-dir", "elsewhere", "--pair", "skyportal", "status")
+    assert result.exit_code == 0
+    assert _cli(sample.deployment, "bump", "--choice", "merge").exit_code == 1
+    journal = json.loads((sample.deployment / ".git/overlay-merge/bump/journal.json").read_text())
+    assert journal["pair"] == ""
+    assert "overlay-merge --pair" not in _cli(sample.deployment, "bump", "--choice", "merge").stderr

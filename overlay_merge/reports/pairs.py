@@ -3,19 +3,17 @@
 With one pair a command prints that pair's report as it always did; with
 several, :class:`PairsReport` puts each pair's report under a heading (text)
 or in a ``pairs`` list (JSON, each document with its ``name``), and exits
-with the worst pair's code.
+with the worst pair's code.  ``check``'s, in every format, is in
+:mod:`overlay_merge.reports.checkpairs` (``status`` loads no check code).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from overlay_merge.core.model import BumpState, StatusState
 from overlay_merge.reports.base import EXIT_CANNOT, Report
-from overlay_merge.reports.check import FORMATS, CheckReport, junit_document
 
 
 def worst(codes: Sequence[int]) -> int:
@@ -59,42 +57,6 @@ def combine(reports: Sequence[tuple[str, Report]]) -> Report:
     if len(reports) == 1:
         return reports[0][1]
     return PairsReport(tuple(reports))
-
-
-@dataclass(frozen=True)
-class PairsCheckReport(PairsReport):
-    """``check`` on several pairs, in every format; the CI formats name the pair in each entry."""
-
-    FORMATS: ClassVar[tuple[str, ...]] = FORMATS
-
-    def _checks(self) -> list[CheckReport]:
-        found = [r for _, r in self.reports]
-        assert all(isinstance(r, CheckReport) for r in found)
-        return [r for r in found if isinstance(r, CheckReport)]
-
-    def renderers(self) -> dict[str, Callable[[], str]]:
-        """Text and JSON, and the three CI formats."""
-        checks = self._checks()
-        ci = {
-            "github": lambda: "".join(r.as_github() for r in checks),
-            "junit": lambda: junit_document([r.junit_suite() for r in checks]),
-            "markdown": lambda: "\n".join(r.as_markdown() for r in checks),
-        }
-        return {**super().renderers(), **ci}
-
-    def as_json(self) -> dict[str, Any]:
-        """The pairs, and over all of them what a CI step reads first (docs/json.md)."""
-        checks = self._checks()
-        counts: Counter[str] = sum((r.counts for r in checks), Counter())
-        merges: Counter[str] = sum((r.merge_counts for r in checks), Counter())
-        return {
-            "in_sync": all(r.result.in_sync for r in checks),
-            "counts": {s: counts.get(s, 0) for s in StatusState},
-            "merge_counts": {s: merges.get(s, 0) for s in BumpState},
-            "conflict_files": sum(r.result.conflict_files for r in checks),
-            "conflict_hunks": sum(r.result.conflict_hunks for r in checks),
-            **super().as_json(),
-        }
 
 
 @dataclass(frozen=True)

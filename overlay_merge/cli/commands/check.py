@@ -9,7 +9,7 @@ import click
 from overlay_merge.cli.context import PINNED, STRATEGY, each_pair, finish, one_pair_for
 from overlay_merge.core.check import compute_check
 from overlay_merge.reports.check import FORMATS, CheckReport
-from overlay_merge.reports.pairs import PairsCheckReport
+from overlay_merge.reports.checkpairs import PairsCheckReport
 
 if TYPE_CHECKING:
     from overlay_merge.core.refine import Strategy
