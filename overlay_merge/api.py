@@ -149,7 +149,7 @@ def check(
     HEAD records (a fresh clone's), not the submodule's checked-out HEAD."""
     from overlay_merge.core.check import compute_check  # noqa: PLC0415
     from overlay_merge.reports.check import CheckReport  # noqa: PLC0415
-    from overlay_merge.reports.pairs import PairsCheckReport  # noqa: PLC0415
+    from overlay_merge.reports.checkpairs import PairsCheckReport  # noqa: PLC0415
 
     if against is not None and pinned:
         raise Error("against and pinned both name what to check against", "pass one of them")
