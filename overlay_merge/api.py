@@ -109,7 +109,7 @@ def apply(
     """Plan the bump and carry out *choice*, as ``bump --choice CHOICE``: each pair in
     turn, stopping after the first left with conflicts.  The report's ``return_code``
     and ``outcome`` tell what came of it (docs/launcher.md: 0 merged, 1 conflicts left,
-    5 updated, 6 cancelled, 7 up to date)."""
+    5 updated, 6 cancelled, 0 up to date)."""
     choice = _choice(choice)
     if (decisions or drop_converged) and choice != BumpChoice.MERGE:
         raise Error(

@@ -84,9 +84,9 @@ def test_nothing_to_bump_is_up_to_date_whatever_the_choice(
         assert text.exit_code == 0, text.output
         assert _last_line(text.output) == "choice: none; outcome: up-to-date (exit 0)"
     else:
-        assert text.exit_code == 7, text.output
+        assert text.exit_code == 0, text.output
         assert text.output.startswith("already up to date: skyportal is at ")
-        assert _last_line(text.output) == "choice: none; outcome: up-to-date (exit 7)"
+        assert _last_line(text.output) == "choice: none; outcome: up-to-date (exit 0)"
     document = json.loads(run_cli(sample.deployment, "bump", *args, "--format", "json").output)
     assert (document["choice"], document["outcome"]) == ("none", "up-to-date")
     assert tree_digest(sample.deployment) == before
@@ -168,7 +168,7 @@ def test_with_nothing_to_bump_no_screen_opens(
 
     monkeypatch.setattr(BumpApp, "run", boom)
     result = run_cli(sample.deployment, "bump")
-    assert result.exit_code == 7, result.output
+    assert result.exit_code == 0, result.output
 
 
 # -- several pairs: one code over all of them -------------------------------------------
@@ -209,9 +209,9 @@ def test_two_pairs_merged_and_up_to_date_exit_as_merged(sample: Sample) -> None:
     git(sample.deployment, "commit", "-q", "-m", "fink bumped")
     # Both up to date: up to date, whatever the choice.
     result = run_cli(sample.deployment, "bump", "--choice", "cancel")
-    assert result.exit_code == 7, result.output
+    assert result.exit_code == 0, result.output
     assert _last_line(result.output) == (
-        "choices: skyportal none, fink none; outcome: up-to-date (exit 7)"
+        "choices: skyportal none, fink none; outcome: up-to-date (exit 0)"
     )
 
 

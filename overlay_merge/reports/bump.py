@@ -36,11 +36,13 @@ MAX_COMMITS_SHOWN = 20
 
 # What an applied bump exits with beyond 0 and 1: distinct so that a launcher
 # (``run --do_update``) tells "update anyway" (start, over drift) from "cancel"
-# (nothing changed: start the app as it was) and "nothing to bump"; build's
-# after-build failure keeps 4.
+# (nothing changed: start the app as it was); build's after-build failure keeps 4.
+# "Nothing to bump" is success, 0, as it always was: a launcher does what it does
+# after a clean merge (build, start), and a nightly `bump --choice merge && build`
+# must not fail on the days upstream did not move; JSON `outcome` tells them apart.
 EXIT_UPDATED = 5
 EXIT_CANCELLED = 6
-EXIT_UP_TO_DATE = 7
+EXIT_UP_TO_DATE = EXIT_OK
 NO_CHOICE = "none"  # the JSON ``choice`` of a plan and of a bump with nothing to do
 
 
@@ -52,7 +54,7 @@ class BumpOutcome(ValueEnum):
     CONFLICTS_LEFT = "conflicts-left"  # stop and merge, files to resolve: exit 1
     UPDATED = "updated"  # update anyway: the pin moved, the overlay did not: exit 5
     CANCELLED = "cancelled"  # nothing changed: exit 6
-    UP_TO_DATE = "up-to-date"  # pin at the target and no file to merge: exit 7
+    UP_TO_DATE = "up-to-date"  # pin at the target and no file to merge: exit 0
 
 
 EXIT_CODES = {
@@ -384,7 +386,7 @@ class CancelReport(Report):
 
 @dataclass(frozen=True)
 class UpToDateReport(Report):
-    """Nothing to bump (:func:`up_to_date`): no screen, no write, whatever the choice; exit 7."""
+    """Nothing to bump (:func:`up_to_date`): no screen, no write, whatever the choice; exit 0."""
 
     plan: BumpPlan
     choice: ClassVar[str] = NO_CHOICE
@@ -408,7 +410,8 @@ class UpToDateReport(Report):
 
 # Which pair's code a bump of several pairs exits with: what stops a launcher first,
 # then what changed (drift before a clean merge), then what changed nothing.
-_PRECEDENCE = (EXIT_CANNOT, EXIT_FOUND, EXIT_UPDATED, EXIT_OK, EXIT_CANCELLED, EXIT_UP_TO_DATE)
+# Up to date exits 0 like a clean merge (one pair merged, one up to date: 0, "merged").
+_PRECEDENCE = (EXIT_CANNOT, EXIT_FOUND, EXIT_UPDATED, EXIT_OK, EXIT_CANCELLED)
 
 
 def _rank(code: int) -> int:
