@@ -304,6 +304,52 @@ def test_clean_merge_that_does_not_parse_becomes_a_conflict() -> None:
     assert out.invalid == "the merge does not parse as python (both sides do)"
 
 
+def test_clean_yaml_merge_repeating_a_key_becomes_a_conflict() -> None:
+    # Both sides add the same setting to one mapping at different places (a SkyPortal
+    # config.yaml.defaults): git merges it cleanly into a mapping with the key twice.
+    base = (
+        "app:\n  title: Icare\n  port: 5000\n  logo: a.png\n  theme: dark\n"
+        "database:\n  db: skyportal\n"
+    )
+    ours = base.replace("  title: Icare\n", "  title: Icare\n  cache: 30\n")
+    theirs = base.replace("  theme: dark\n", "  theme: dark\n  cache: 60\n")
+    assert merge(base, ours, theirs, "config.yaml", "line").conflict_hunks == 0
+    out = merge(base, ours, theirs, "config.yaml")
+    assert out.conflict_hunks == 1
+    assert out.invalid == "the merge repeats the key 'cache' (neither side does)"
+    # the same key under two different mappings is no repeat
+    theirs = base.replace("  db: skyportal\n", "  db: skyportal\n  cache: 60\n")
+    assert merge(base, ours, theirs, "config.yaml").invalid is None
+
+
+def test_clean_yaml_merge_that_does_not_load_becomes_a_conflict() -> None:
+    # The overlay stops sharing the defaults (anchor and its one alias gone); upstream
+    # shares them with production too.  Each side loads; the clean line merge keeps
+    # upstream's new alias to an anchor that no longer exists.
+    base = (
+        "defaults: &defaults\n  adapter: postgres\n  host: localhost\n"
+        "development:\n  <<: *defaults\n  database: dev\n"
+        "test:\n  database: test\nproduction:\n  database: prod\n"
+    )
+    ours = base.replace("defaults: &defaults\n", "defaults:\n").replace("  <<: *defaults\n", "")
+    theirs = base.replace("production:\n", "production:\n  <<: *defaults\n")
+    assert merge(base, ours, theirs, "database.yaml", "line").conflict_hunks == 0
+    out = merge(base, ours, theirs, "database.yaml")
+    assert out.conflict_hunks == 1
+    assert out.invalid == "the merge does not parse as yaml (both sides do)"
+    # a side that does not load: nothing to judge by
+    broken = theirs + "extra: {a: 1\n"
+    assert merge(base, ours, broken, "database.yaml").invalid is None
+
+
+def test_yaml_with_unknown_tags_is_judged_not_refused() -> None:
+    base = "a: !include base.yaml\nb: 1\nc: 2\nd: 3\n"
+    ours = base.replace("b: 1", "b: 10")
+    theirs = base.replace("d: 3", "d: 30")
+    out = merge(base, ours, theirs, "x.yaml")
+    assert out.conflict_hunks == 0 and out.invalid is None
+
+
 def test_parse_check_leaves_files_it_cannot_judge() -> None:
     base = "a\nb\nc\nd\ne\n"
     ours = "A\nb\nc\nd\ne\n"

@@ -1,6 +1,7 @@
 """Merges that must parse: a clean merge that breaks the file's syntax becomes a conflict.
 
-A file type with a grammar (:mod:`.syntax`) is parsed after the merge: a
+A file type with a grammar (:mod:`.syntax`, and YAML by :mod:`.yamlcheck`) is
+parsed after the merge: a
 result that does not parse while both sides do, or that repeats a key in an
 object or dict literal that neither side repeats, is turned into one
 conflict hunk over the lines the sides changed, with the reason kept
@@ -13,10 +14,13 @@ from overlay_merge.core.git.model import MergeStyle
 from overlay_merge.core.markers import BASE, END, SEP, START
 from overlay_merge.core.refine.model import FileType
 from overlay_merge.core.refine.syntax import duplicate_keys, tree
+from overlay_merge.core.refine.yamlcheck import yaml_invalid_reason
 
 
 def invalid_reason(filetype: FileType, ours: bytes, theirs: bytes, merged: bytes) -> str | None:
     """Why the clean *merged* cannot stand (see the module doc); None: it can, or cannot be told."""
+    if filetype == FileType.YAML:
+        return yaml_invalid_reason(ours, theirs, merged)
     result = tree(filetype, merged)
     if result is None:
         return None
