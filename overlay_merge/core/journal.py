@@ -35,6 +35,7 @@ from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.lock import holds
 from overlay_merge.core.model import BumpChoice, HunkTake, ValueEnum, short_sha
 from overlay_merge.core.paths import path_problem
+from overlay_merge.core.provenance import RuleHunk, rule_hunks_from, rule_hunks_problem
 
 VERSION = 1
 _BACKUP_NAME = re.compile(r"[0-9]{6}")
@@ -94,6 +95,10 @@ class HunkChoice:
     take: HunkTake
     backup: str
     base: str | None = None
+    # A rule's resolution undone (core/ruleundo.py): its number in ``rule_hunks``,
+    # and whether that put a file the bump had merged clean in conflict.
+    rule: int | None = None
+    reopened: bool = False
 
 
 @dataclass
@@ -129,6 +134,10 @@ class Journal:
     # leave a file holding neither version.  abort saves such files, then
     # restores them, instead of refusing.
     moving: list[str] = field(default_factory=list)
+    # How the bump merged (``--strategy``), and per overlay path it wrote the
+    # hunks rules resolved there (core/provenance.py).
+    strategy: str = "line"
+    rule_hunks: dict[str, list[RuleHunk]] = field(default_factory=dict)
 
     # -- the lifecycle (each caller saves when its writes are in order) ---------------
 
@@ -415,12 +424,16 @@ def _from_document(directory: Path, document: dict[str, Any]) -> Journal:
         token=document.get("token", ""),
         left={k: list(v) for k, v in document.get("left", {}).items()},
         moving=list(document.get("moving", [])),
+        strategy=document.get("strategy", "line"),
+        rule_hunks=rule_hunks_from(document.get("rule_hunks")),
     )
 
 
 def _hunk_choice(document: dict[str, Any]) -> HunkChoice:
     choice = HunkChoice(**document)
     choice.take = _member(HunkTake, choice.take, "hunk take")
+    if not isinstance(choice.rule, int | None) or not isinstance(choice.reopened, bool):
+        raise _Unknown(f"unknown rule choice {str(document)[:200]!r}")
     return choice
 
 
@@ -445,7 +458,10 @@ def _journal_problem(journal: Journal) -> str | None:
         *(c.path for c in journal.hunk_choices),
         *journal.left,
         *journal.moving,
+        *journal.rule_hunks,
     ]
+    if journal.strategy not in ("line", "refined"):
+        return f"strategy {str(journal.strategy)[:200]!r} is not one overlay-merge writes"
     if not isinstance(journal.token, str) or not _TOKEN.fullmatch(journal.token):
         return f"temp file token {str(journal.token)[:200]!r} is not one overlay-merge writes"
     for rel in paths:
@@ -460,4 +476,4 @@ def _journal_problem(journal: Journal) -> str | None:
     for backup in backups:
         if backup.mode not in _MODES:
             return f"file mode {backup.mode!r} is not one git stores"
-    return None
+    return rule_hunks_problem(journal.rule_hunks)

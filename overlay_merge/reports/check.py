@@ -28,6 +28,7 @@ from overlay_merge.reports.dependencies import (
     flagged_summary,
     state_width,
 )
+from overlay_merge.reports.provenance import refinements_json, rules_note
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
 ERROR = "error"
@@ -89,8 +90,8 @@ def _stale_message(f: FileCheck) -> str:
     }
     if f.merge == BumpState.RENAMED_UPSTREAM:
         merged = hunks if f.conflict_hunks else "merges cleanly"
-        return f"moved upstream to {f.renamed_to}; {merged}"
-    return messages.get(f.merge, changed) if f.merge else changed
+        return f"moved upstream to {f.renamed_to}; {merged}" + rules_note(f.refinements)
+    return (messages.get(f.merge, changed) if f.merge else changed) + rules_note(f.refinements)
 
 
 def _dependency_finding(f: FileCheck, result: CheckResult) -> Finding:
@@ -431,6 +432,7 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "conflict_lines": [list(span) for span in f.conflict_lines],
         "grade": f.grade,
         "dependencies": dependencies_json(f.dependencies),
+        "refinements": refinements_json(f.refinements),
     }
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from overlay_merge.cli.colors import style_diff
-from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.cli.context import FORMAT, STRATEGY, deployment, finish
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.views import select_files
 from overlay_merge.reports.diff import DiffReport
+
+if TYPE_CHECKING:
+    from overlay_merge.core.refine import Strategy
 
 
 @click.command("diff")
@@ -36,6 +41,7 @@ from overlay_merge.reports.diff import DiffReport
 @click.option("--rev", metavar="REV", help="Upstream target of the views [default: the pin].")
 @click.option("--stat", "stat_only", is_flag=True, help="The summary only, per file.")
 @FORMAT
+@STRATEGY
 @click.pass_context
 def diff_command(
     ctx: click.Context,
@@ -44,10 +50,15 @@ def diff_command(
     rev: str | None,
     stat_only: bool,
     fmt: str,
+    strategy: Strategy,
 ) -> None:
-    """Show one view of the overlay files (all, or those under PATH...) as unified diffs."""
+    """Show one view of the overlay files (all, or those under PATH...) as unified diffs.
+
+    With ``--merged --strategy refined`` the preview is the refined merge, and
+    the hunks its rules resolved are listed per file.
+    """
     opened = deployment(ctx)
-    plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True)
+    plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True, strategy=strategy)
     report = DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
     # Coloured on a terminal; click.echo strips the colours when stdout is piped.
     finish(ctx, report, fmt, style=style_diff)

@@ -19,10 +19,12 @@ from overlay_merge.core.refine.model import (
     FileType,
     Hunk,
     Lines,
+    PlainHunk,
     Refinement,
     Rule,
     Strategy,
     file_type,
+    rule_reason,
 )
 from overlay_merge.core.refine.unordered import unordered
 from overlay_merge.core.refine.whitespace import whitespace
@@ -42,8 +44,10 @@ __all__ = [
     "FileType",
     "Hunk",
     "Lines",
+    "PlainHunk",
     "Refinement",
     "Rule",
     "Strategy",
     "file_type",
+    "rule_reason",
 ]
