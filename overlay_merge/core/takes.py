@@ -50,7 +50,9 @@ from overlay_merge.core.markers import (
 from overlay_merge.core.model import BaseSource, HunkTake, Side, pair_of, side_of
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.ownlines import own_lines
+from overlay_merge.core.refine import file_type
 from overlay_merge.core.resolve import resolve_files
+from overlay_merge.core.suggest import Suggestion, suggest
 
 _WHY = "take sides in"  # no bump in progress, so nothing to ...
 
@@ -79,7 +81,9 @@ class HunkView:
 
     ``ours_change`` / ``theirs_change`` are :func:`cosmetic_change` of that
     side against the base (``whitespace``, ``quotes``...), None for a change
-    of substance or when the base is not known exactly.
+    of substance or when the base is not known exactly.  ``suggestion`` is the
+    take :func:`overlay_merge.core.suggest.suggest` proposes (None: none, or
+    no exact base).
     """
 
     number: int
@@ -87,6 +91,7 @@ class HunkView:
     base_source: BaseSource | None
     ours_change: str | None
     theirs_change: str | None
+    suggestion: Suggestion | None = None
 
     @property
     def line(self) -> int:
@@ -243,8 +248,13 @@ def _reference(sides: ConflictSides) -> MarkedFile | None:
     return parse(narrow_markers(content, encoded, size).content, own)
 
 
-def hunk_views(marked: MarkedFile, sides: ConflictSides | None) -> tuple[HunkView, ...]:
-    """Every hunk of *marked* with its base and the cosmetic marks of its sides."""
+def hunk_views(
+    marked: MarkedFile, sides: ConflictSides | None, path: str | None = None
+) -> tuple[HunkView, ...]:
+    """Every hunk of *marked* with its base, the cosmetic marks of its sides and a suggestion.
+
+    *path* (the file's) tells the suggestions its type (:func:`file_type`).
+    """
     hunks = marked.hunks
     pairs: list[tuple[Hunk, bool]] = [(h, True) for h in hunks]
     reference = None
@@ -252,6 +262,7 @@ def hunk_views(marked: MarkedFile, sides: ConflictSides | None) -> tuple[HunkVie
         reference = _reference(sides)
         if reference is not None:
             pairs = with_bases(hunks, reference)
+    filetype = file_type(path)
     views = []
     for number, ((hunk, exact), original) in enumerate(zip(pairs, hunks, strict=True), start=1):
         if original.base is not None:
@@ -264,7 +275,8 @@ def hunk_views(marked: MarkedFile, sides: ConflictSides | None) -> tuple[HunkVie
         judged = hunk.base is not None and exact
         ours = cosmetic_change(hunk.ours, hunk.base or ()) if judged else None
         theirs = cosmetic_change(hunk.theirs, hunk.base or ()) if judged else None
-        views.append(HunkView(number, hunk, source, ours, theirs))
+        suggestion = suggest(hunk.base or (), hunk.ours, hunk.theirs, filetype) if judged else None
+        views.append(HunkView(number, hunk, source, ours, theirs, suggestion))
     return tuple(views)
 
 
@@ -295,7 +307,7 @@ def _conflict(
         sides = None  # no base to show; taking sides still works
     if not marked.hunks:
         return _without_hunks(path, data, marked, sides)
-    return ConflictFile(path, data, marked, hunk_views(marked, sides), "")
+    return ConflictFile(path, data, marked, hunk_views(marked, sides, path), "")
 
 
 def _without_hunks(
@@ -362,7 +374,7 @@ def take_hunks(
             why, refused = exc.message, True
     elif not result.hunks:
         why = "left for you: `overlay-merge resolve` (or `git add`) records it"
-    return TakeResult(path, take, wanted, hunk_views(result, sides), recorded, why, refused)
+    return TakeResult(path, take, wanted, hunk_views(result, sides, path), recorded, why, refused)
 
 
 def _takeable(deployment: Deployment, journal: Journal, path: str, full: Path) -> MarkedFile:
