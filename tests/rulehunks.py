@@ -56,16 +56,21 @@ def make_rule_hunks(sample: Sample, *, conflict: bool = True) -> RuleHunks:
     Without *conflict* both sides keep the last line as in the base: the
     refined merge is clean.
     """
-    upstream = sample.deployment / "skyportal"
     theirs = THEIRS if conflict else THEIRS.replace(b'"site-limits"', b'"limits"')
     ours = OURS if conflict else OURS.replace(b'"icare"', b'"limits"')
-    base = commit_files(upstream, {PATH: BASE}, "add limits")
-    target = commit_files(upstream, {PATH: theirs}, "change limits")
+    return add_change(sample, PATH, (BASE, ours, theirs))
+
+
+def add_change(sample: Sample, path: str, sides: tuple[bytes, bytes, bytes]) -> RuleHunks:
+    """Upstream adds *path* as *sides*[0] (the pin) then changes it to [2]; the overlay has [1]."""
+    upstream = sample.deployment / "skyportal"
+    base = commit_files(upstream, {path: sides[0]}, f"add {path}")
+    target = commit_files(upstream, {path: sides[2]}, f"change {path}")
     git(upstream, "checkout", "-q", "--detach", base)
-    (sample.deployment / OVERLAY / PATH).write_bytes(ours)
+    (sample.deployment / OVERLAY / path).write_bytes(sides[1])
     bases = read_base_file(sample.deployment / ".overlay-base")
-    bases[PATH] = base
+    bases[path] = base
     write_base_file(sample.deployment / ".overlay-base", bases)
     git(sample.deployment, "add", "-A")
-    git(sample.deployment, "commit", "-qm", "overlay limits")
+    git(sample.deployment, "commit", "-qm", f"overlay {path}")
     return RuleHunks(base, target)

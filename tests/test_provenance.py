@@ -21,6 +21,7 @@ from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.journal import load_journal
 from overlay_merge.core.layout import load_layout
+from overlay_merge.core.provenance import MAX_KEPT, kept
 from overlay_merge.core.ruleundo import rule_hunks, rule_paths, undo_rule
 from overlay_merge.demo import Sample
 
@@ -137,7 +138,8 @@ def test_undo_reopens_a_file_the_bump_merged_clean(sample: Sample) -> None:
     status = run_cli(sample.deployment, "status")
     assert "limits.py" in status.output
     # resolve --undo takes each undo back: the bump's state (files, index entries, base).
-    assert run_cli(sample.deployment, "resolve", "--undo").exit_code == 0
+    undone = run_cli(sample.deployment, "resolve", "--undo")
+    assert f"put rule hunk 2 of {PATH} back as the rule resolved it" in undone.output
     assert run_cli(sample.deployment, "resolve", "--undo").exit_code == 0
     assert _entries(sample) == before
     assert [v.number for v in rule_hunks(deployment, PATH)] == [1, 2]
@@ -175,3 +177,11 @@ def test_a_tampered_rule_record_is_refused(sample: Sample) -> None:
     result = run_cli(sample.deployment, "status")
     assert result.exit_code == 3
     assert "tampered" in result.output
+
+
+def test_the_way_back_is_kept_only_while_small() -> None:
+    small = kept("adjacent", 3, 2, (3, b"a\n\xff\n", b"<<<<<<< overlay\n"))
+    assert small.undoable and small.resolved_bytes() == b"a\n\xff\n"  # any bytes, back exactly
+    big = kept("adjacent", 3, 2, (3, b"x" * MAX_KEPT, b"y\n"))
+    assert (big.rule, big.line, big.lines, big.undoable) == ("adjacent", 3, 2, False)
+    assert big.resolved is None and big.plain is None
