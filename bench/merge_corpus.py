@@ -49,10 +49,11 @@ import pygit2
 from overlay_merge.core.contentmerge import MergeOutcome, merge_sides
 from overlay_merge.core.git.merge import merge_file
 from overlay_merge.core.markers import wide_marker_size
-from overlay_merge.core.model import Side
+from overlay_merge.core.model import HunkTake, Side
 from overlay_merge.core.refine import DEFAULT_RULES, RULES, Strategy, file_type
-from overlay_merge.core.refine.engine import hunks_of, resolve_hunks
+from overlay_merge.core.refine.engine import hunks_of, refine_merge, resolve_hunks
 from overlay_merge.core.refine.regions import Conflict, Region, split_regions
+from overlay_merge.core.suggest import DEFAULT_KINDS, KINDS, suggest
 
 DEFAULT_REPOS = (
     # Python
@@ -271,6 +272,7 @@ def evaluate(case: Case, repo: pygit2.Repository, git: GitCache, tally: Tally) -
         tally.files[row, done[key]] += 1
     if line.conflict_hunks:
         judge_hunks(sides, case.path, merged, tally)
+        judge_suggestions(sides, case.path, merged, tally)
 
 
 ANCHOR_LINES = 3
@@ -329,6 +331,60 @@ def judge_hunks(sides: tuple[bytes, bytes, bytes], path: str, merged: bytes, tal
             tally.hunks[name, verdict] += 1
 
 
+def remaining(sides: tuple[bytes, bytes, bytes], path: str) -> list[Region] | None:
+    """The regions of the merge the refined strategy writes (zdiff3), None when it is clean."""
+    size = wide_marker_size(*sides)
+    named = [(name, RULES[name]) for name in DEFAULT_RULES]
+    refined = refine_merge(sides, file_type(path), named, LABELS, "zdiff3", size)
+    if refined is not None:
+        content, clean = refined.content, refined.hunks == 0
+    else:
+        out, clean = merge_file(*sides, labels=LABELS, style="zdiff3", marker_size=size)
+        if out is None:
+            return None
+        content = out
+    return None if clean else split_regions(content, size)
+
+
+TAKE_SIDES = {
+    HunkTake.OVERLAY: ("ours",),
+    HunkTake.UPSTREAM: ("theirs",),
+    HunkTake.BOTH: ("ours", "theirs"),
+    HunkTake.BOTH_UPSTREAM_FIRST: ("theirs", "ours"),
+}
+
+
+def taken(region: Conflict, take: HunkTake) -> bytes:
+    """The text *take* writes in place of the hunk *region*."""
+    return b"".join(b"".join(getattr(region, side)) for side in TAKE_SIDES[take])
+
+
+def judge_suggestions(
+    sides: tuple[bytes, bytes, bytes], path: str, merged: bytes, tally: Tally
+) -> None:
+    """Each suggestion kind (alone, and the defaults in order) on the hunks the refined
+    strategy leaves, against what the maintainer committed there; and which take that was."""
+    regions = remaining(sides, path)
+    if regions is None:
+        return
+    committed = align(regions, merged)
+    filetype = file_type(path)
+    for i, region in enumerate(regions):
+        if not isinstance(region, Conflict):
+            continue
+        there = committed[i]
+        tally.hunks["(left)", "hunks" if there is None else "aligned"] += 1
+        takes = [t for t in HunkTake if there is not None and taken(region, t) == there]
+        tally.hunks["(take)", str(takes[0]) if takes else "none"] += 1
+        for name in (*KINDS, "(suggested)"):
+            kinds = DEFAULT_KINDS if name == "(suggested)" else (name,)
+            found = suggest(region.base, region.ours, region.theirs, filetype, kinds)
+            if found is not None:
+                verdict = "unaligned" if there is None else "wrong"
+                verdict = "right" if found.take in takes else verdict
+                tally.hunks[f"suggest {name}", verdict] += 1
+
+
 def run_repo(name: str, args: argparse.Namespace) -> Tally | None:
     """Collect and evaluate one repository, within the time budget."""
     cache = Path(args.cache)
@@ -380,9 +436,31 @@ def table(per_repo: dict[str, Tally]) -> str:
     out.append(
         f"\nconflict hunks: {hunks} ({total.hunks['(all)', 'aligned']} aligned with the commit)"
     )
+    out += suggestion_table(total)
     out.append(f"harness: line != git merge-file in {len(total.harness_mismatch)} file merges")
     out.extend(f"  {m}" for m in total.harness_mismatch[:10])
     return "\n".join(out)
+
+
+def suggestion_table(total: Tally) -> list[str]:
+    """Per suggestion kind (alone, then the defaults in order): offered, right, wrong, unjudged."""
+    left = total.hunks["(left)", "hunks"] + total.hunks["(left)", "aligned"]
+    out = ["", "| suggestion kind, hunks left | offered | right | wrong | not judged |"]
+    out.append("| --- | ---: | ---: | ---: | ---: |")
+    for name in (*KINDS, "(suggested)"):
+        right, wrong, unaligned = (
+            total.hunks[f"suggest {name}", k] for k in ("right", "wrong", "unaligned")
+        )
+        offered = right + wrong + unaligned
+        out.append(f"| {name} | {offered} | {right} | {wrong} | {unaligned} |")
+    offered = sum(total.hunks["suggest (suggested)", k] for k in ("right", "wrong", "unaligned"))
+    out.append(
+        f"\nhunks left after refined: {left}; with a suggestion: {offered} "
+        f"({_percent(offered, left)})"
+    )
+    takes = ", ".join(f"{t}: {total.hunks['(take)', str(t)]}" for t in (*HunkTake, "none"))
+    out.append(f"committed there (aligned hunks): {takes}")
+    return out
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -86,6 +86,31 @@ def test_dependencies_merge_by_name_keeping_upstreams_layout(sample: Sample) -> 
     assert "in place: 0 written" in text  # the merged files are recorded as built
 
 
+def test_a_name_without_version_keeps_upstreams_pin(sample: Sample) -> None:
+    # Icare's ext group names "astroscrappy" where SkyPortal pins "astroscrappy==1.3.0":
+    # the deployment asks for the package, not for any version, so upstream's pin stays
+    # (the launchers' set union kept it too) -- and it is no collision.
+    _configure(sample)
+    config = CONFIG.replace(
+        'ext = ["numpy>=1.26", "requests>=2.31", "fink-client>=8", "astropy>=6"]',
+        'ext = ["numpy", "fink-client>=8", "Astropy[all]", "requests"]',
+    )
+    (sample.deployment / "pyproject.toml").write_text(config)
+    icare = {"dependencies": {"leaflet": "*", "react": "^18.2.0"}}
+    (sample.overlay / "package.icare.json").write_text(json.dumps(icare, indent=2) + "\n")
+    result = run_cli(sample.deployment, "build", "--format", "json")
+    assert result.exit_code == 0, result.output
+    python, npm = json.loads(result.output)["dependency_merges"]
+    assert python["collisions"] == [] and npm["collisions"] == []
+    built = sample.deployment / BUILD
+    assert (built / "pyproject.toml").read_bytes() == UPSTREAM_PYPROJECT.replace(
+        b'"astropy>=6",', b'"astropy[all]>=6",'
+    ).replace(b'    "Requests>=2.31",\n', b'    "Requests>=2.31",\n    "fink-client>=8",\n')
+    assert (built / "package.json").read_bytes() == UPSTREAM_PACKAGE
+    checked = json.loads(run_cli(sample.deployment, "check", "--format", "json").output)
+    assert checked.get("dependency_collisions", []) == []
+
+
 def test_check_reports_dependency_collisions_as_warnings(sample: Sample) -> None:
     _configure(sample)
     result = run_cli(sample.deployment, "check", "--format", "json")

@@ -6,7 +6,7 @@ import pytest
 
 from overlay_merge.core.model import HunkTake
 from overlay_merge.core.refine import FileType, Lines
-from overlay_merge.core.suggest import contains, layout_form, suggest
+from overlay_merge.core.suggest import DEFAULT_KINDS, KINDS, contains, layout_form, suggest
 
 
 def _lines(text: str) -> Lines:
@@ -76,13 +76,21 @@ def test_the_same_line_changed_both_ways_is_not_contained() -> None:
     # A removal the other side changed instead: neither holds the other.
     removed, changed = _lines("a\nc\n"), _lines("a\nB\nc\n")
     assert not contains(_lines("a\nb\nc\n"), removed, changed)
+    # A removal the other side kept (changing the line beside it): not held either.
+    kept = _lines("A\nb\nc\n")
+    assert not contains(_lines("a\nb\nc\n"), _lines("a\nc\n"), kept)
+    # ... while a change beside a removal, the removal kept, is.
+    assert contains(_lines("a\nb\nc\n"), _lines("a\nc\n"), _lines("A\nc\n"))
 
 
-def test_both_sides_appending_at_one_place_gives_both_overlay_first() -> None:
+def test_both_sides_appending_at_one_place_gives_both_overlay_first_when_asked() -> None:
     base = _lines("import os\n")
     ours = _lines("import os\nimport re\n")
     theirs = _lines("import os\nimport sys\n")
-    found = suggest(base, ours, theirs, FileType.PYTHON)
+    # Off by default: on the corpus maintainers wrote the two insertions as neither take
+    # (lines both sides share between them) more often than as either.
+    assert "append" not in DEFAULT_KINDS and suggest(base, ours, theirs, FileType.PYTHON) is None
+    found = suggest(base, ours, theirs, FileType.PYTHON, ("append",))
     assert found is not None
     assert (found.take, found.rule) == (HunkTake.BOTH, "append")
     assert found.reason == "both sides append (the overlay's lines first)"
@@ -96,11 +104,12 @@ def test_both_sides_appending_at_one_place_gives_both_overlay_first() -> None:
     ],
 )
 def test_insertions_with_deletions_or_apart_get_no_suggestion(ours: str, theirs: str) -> None:
-    assert suggest(_lines("import os\n"), _lines(ours), _lines(theirs), FileType.PYTHON) is None
+    sides = _lines("import os\n"), _lines(ours), _lines(theirs)
+    assert suggest(*sides, FileType.PYTHON, tuple(KINDS)) is None
 
 
 def test_the_same_key_changed_on_both_sides_gets_no_suggestion() -> None:
     base = _lines('{\n  "port": 80\n}\n')
     ours = _lines('{\n  "port": 81\n}\n')
     theirs = _lines('{\n  "port": 82\n}\n')
-    assert suggest(base, ours, theirs, FileType.JSON) is None
+    assert suggest(base, ours, theirs, FileType.JSON, tuple(KINDS)) is None

@@ -5,9 +5,10 @@ The launchers this replaces took a set union of requirement strings, so
 survived and pip had to reconcile them.  Here each dependency is matched by
 its name (Python: the canonical name and the environment marker, parsed by
 ``packaging``; npm: the package key): a name upstream lacks is appended, one
-both pin the same way is left, and one both pin differently takes the
-*deployment's* requirement, in upstream's place — a **collision**, reported
-(docs/design.md §9).  Upstream's file keeps its layout: TOML is edited with
+both pin the same way is left, one the deployment names without a version
+(``astroscrappy``, npm ``*``) keeps upstream's pin, and one both pin
+differently takes the *deployment's* requirement, in upstream's place — a
+**collision**, reported (docs/design.md §9).  Upstream's file keeps its layout: TOML is edited with
 tomlkit (comments, order and spacing stay), ``package.json`` keeps its key
 order, indentation and final newline.
 """
@@ -88,11 +89,31 @@ def _merge_python(merge: DependencyMerge, source: bytes, into: bytes) -> MergeOu
             added.append(str(item))
             continue
         _, theirs = _requirement(target[where], merge.into)
-        if not _same_pin(theirs, req):
+        if _asks_any_version(req):
+            # "astroscrappy" beside upstream's "astroscrappy==1.3.0" asks for the package,
+            # not for another version: upstream's pin stays (with the deployment's extras).
+            widened = _with_extras(theirs, req.extras)
+            if widened is not None:
+                target[where] = widened
+        elif not _same_pin(theirs, req):
             collisions.append(Collision(key[0], str(target[where]), str(item)))
             target[where] = str(item)
     content = tomlkit.dumps(document).encode("utf-8")
     return MergeOutcome(merge, tuple(added), tuple(collisions), content, content != into)
+
+
+def _asks_any_version(req: Requirement) -> bool:
+    """True if *req* names a package without a version or a URL (``astroscrappy``)."""
+    return not req.specifier and req.url is None
+
+
+def _with_extras(req: Requirement, extras: set[str]) -> str | None:
+    """*req* written with *extras* added, or None when it already has them all."""
+    if extras <= req.extras:
+        return None
+    widened = Requirement(str(req))
+    widened.extras = req.extras | extras
+    return str(widened)
 
 
 def _same_pin(one: Requirement, other: Requirement) -> bool:
@@ -136,6 +157,9 @@ def _load_json(data: bytes, where: FileKey) -> Any:
         ) from None
 
 
+_ANY_VERSION = frozenset({"", "*", "x", "latest"})  # npm ranges that accept any version
+
+
 def _merge_npm(merge: DependencyMerge, source: bytes, into: bytes) -> MergeOutcome:
     wanted = _toml_at(_load_json(source, merge.source), merge.source, dict)
     text = _text(into, merge.into)
@@ -145,6 +169,8 @@ def _merge_npm(merge: DependencyMerge, source: bytes, into: bytes) -> MergeOutco
     for name, version in wanted.items():
         if name not in target:
             added.append(name)
+        elif version in _ANY_VERSION:
+            continue  # the deployment asks for the package, not a version: upstream's stays
         elif target[name] != version:
             collisions.append(Collision(name, f"{name}@{target[name]}", f"{name}@{version}"))
         target[name] = version  # an existing key keeps its place: dicts keep their order

@@ -94,7 +94,7 @@ def record_edit(
     journal.save()
     marked = parse(data, _own(deployment, journal, path)) if data is not None else MarkedFile(())
     if marked.hunks or marked.problem is not None:
-        left = hunk_views(marked, None)
+        left = hunk_views(marked, None, path)
         return TakeResult(path, HunkTake.OVERLAY, (), left, None, "markers are left")
     return _record_whole(deployment, path, HunkTake.OVERLAY, record)
 

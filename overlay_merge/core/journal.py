@@ -95,6 +95,9 @@ class HunkChoice:
     take: HunkTake
     backup: str
     base: str | None = None
+    suggested: bool = (
+        False  # ``--take suggested``: each hunk took its suggestion (*take*: the first's)
+    )
     # A rule's resolution undone (core/ruleundo.py): its number in ``rule_hunks``,
     # and whether that put a file the bump had merged clean in conflict.
     rule: int | None = None

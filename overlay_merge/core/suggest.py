@@ -100,16 +100,27 @@ def _changed(old: Lines, new: Lines) -> list[tuple[Span, Span]]:
     return [((i1, i2), (j1, j2)) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
-def _clash(mine: Span, other: Span) -> bool:
-    """True if edit *other* (of the smaller side's lines) touches what *mine* changed there.
+Edit = tuple[Span, Lines, Span, Lines]
+"""A changed stretch: (old span, old lines, new span, new lines)."""
 
-    *mine* is a stretch of the smaller side that its own change wrote; empty,
-    it is the point where it removed lines: anything inserted there, or a
-    change across it, could as well undo the removal.
+
+def _edits(old: Lines, new: Lines) -> list[Edit]:
+    return [(o, old[o[0] : o[1]], n, new[n[0] : n[1]]) for o, n in _changed(old, new)]
+
+
+def _clash(mine: Edit, other: Edit) -> bool:
+    """True if *other* (an edit of the smaller side's lines) touches what *mine* changed there.
+
+    *mine* is an edit base → smaller side, at its span in the smaller side;
+    an empty span is a point where it removed lines: an edit across it, an
+    insertion there, or an edit beside it that writes any of the removed
+    lines again could as well undo the removal.
     """
-    (j1, j2), (i1, i2) = mine, other
+    (j1, j2), (i1, i2) = mine[2], other[0]
     if j1 == j2:
-        return i1 < j1 < i2 or i1 == i2 == j1
+        removed = {line for line in mine[1] if line.strip()}
+        beside = j1 in (i1, i2)
+        return i1 < j1 < i2 or i1 == i2 == j1 or (beside and bool(removed & set(other[3])))
     if i1 == i2:
         return j1 < i1 < j2
     return i1 < j2 and j1 < i2
@@ -120,8 +131,7 @@ def contains(base: Lines, small: Lines, large: Lines) -> bool:
     leave alone every line that change wrote, and every point where it removed lines."""
     if small in (base, large):
         return False
-    mine = [new for _, new in _changed(base, small)]
-    further = [old for old, _ in _changed(small, large)]
+    mine, further = _edits(base, small), _edits(small, large)
     return not any(_clash(m, f) for m in mine for f in further)
 
 
@@ -161,7 +171,7 @@ KINDS: Final[dict[str, Kind]] = {
     "append": append,
 }
 # bench/merge_corpus.py: the kinds right at least ~70% of the time they are offered.
-DEFAULT_KINDS: Final = ("reformat", "contained", "append")
+DEFAULT_KINDS: Final = ("reformat", "contained")
 
 
 def suggest(

@@ -17,8 +17,8 @@ never recorded as resolved (``resolve`` refuses files with markers).
 from __future__ import annotations
 
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from overlay_merge.core.basefile import format_base_file, write_base_file
@@ -26,76 +26,33 @@ from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.git.deployment import open_deployment
-from overlay_merge.core.git.merge import merge_file
 from overlay_merge.core.git.model import MODE_LINK
-from overlay_merge.core.hunks import (
-    OURS,
-    THEIRS,
-    Hunk,
-    MarkedFile,
-    cosmetic_change,
-    parse,
-    with_bases,
-)
+from overlay_merge.core.hunks import MarkedFile, parse
+from overlay_merge.core.hunkviews import ConflictSides, HunkView, hunk_views
 from overlay_merge.core.journal import HunkChoice, Journal, Phase, require_bump
 from overlay_merge.core.lock import writes
-from overlay_merge.core.markers import (
-    BASE_LABEL,
-    OURS_LABEL,
-    THEIRS_LABEL,
-    OwnLines,
-    narrow_markers,
-    wide_marker_size,
-)
-from overlay_merge.core.model import BaseSource, HunkTake, Side, pair_of, side_of
+from overlay_merge.core.markers import OwnLines
+from overlay_merge.core.model import HunkTake, Side, pair_of, side_of
 from overlay_merge.core.overlay import safe_overlay_path
 from overlay_merge.core.ownlines import own_lines
-from overlay_merge.core.refine import file_type
 from overlay_merge.core.resolve import resolve_files
-from overlay_merge.core.suggest import Suggestion, suggest
+
+__all__ = [  # the hunk views are built here for the bump in progress
+    "ConflictFile",
+    "ConflictSides",
+    "HunkView",
+    "TakeResult",
+    "UndoResult",
+    "conflict_paths",
+    "file_sides",
+    "hunk_views",
+    "load_conflict",
+    "take_hunks",
+    "take_suggested",
+    "undo_last",
+]
 
 _WHY = "take sides in"  # no bump in progress, so nothing to ...
-
-
-@dataclass(frozen=True)
-class ConflictSides:
-    """The three versions the bump merged for one conflicted file (None: absent)."""
-
-    base: Side | None
-    ours: Side
-    theirs: Side | None
-    base_commit: str | None
-
-    def tails(self) -> dict[str, bytes]:
-        """Each side's unterminated last line, if its file has one (see ``Hunk.taken``)."""
-        found = {}
-        for name, side in ((OURS, self.ours), (THEIRS, self.theirs)):
-            if side is not None and side.data and not side.data.endswith(b"\n"):
-                found[name] = side.data.rsplit(b"\n", 1)[-1]
-        return found
-
-
-@dataclass(frozen=True)
-class HunkView:
-    """One hunk as the maintainer sees it: its sides, its base, and whether a side is cosmetic.
-
-    ``ours_change`` / ``theirs_change`` are :func:`cosmetic_change` of that
-    side against the base (``whitespace``, ``quotes``...), None for a change
-    of substance or when the base is not known exactly.  ``suggestion`` is the
-    take :func:`overlay_merge.core.suggest.suggest` proposes (None: none, or
-    no exact base).
-    """
-
-    number: int
-    hunk: Hunk
-    base_source: BaseSource | None
-    ours_change: str | None
-    theirs_change: str | None
-    suggestion: Suggestion | None = None
-
-    @property
-    def line(self) -> int:
-        return self.hunk.line
 
 
 @dataclass(frozen=True)
@@ -129,6 +86,11 @@ class TakeResult:
     recorded: str | None  # the base recorded (the file is resolved), or None
     not_recorded: str  # why a file without hunks was not recorded ("" if it was, or has hunks)
     refused: bool = False  # resolve refused it: marker lines that form no whole hunk are left
+    # ``--take suggested``: each taken hunk's take (in *taken*'s order), and the hunks
+    # asked for that have no suggestion (as numbered before the choice).
+    takes: tuple[HunkTake, ...] = ()
+    suggested: bool = False
+    unsuggested: tuple[int, ...] = ()
 
     @property
     def settled(self) -> bool:
@@ -144,6 +106,7 @@ class UndoResult:
     take: HunkTake
     hunks: tuple[int, ...]
     unrecorded: bool  # the choice had resolved the file; it is in conflict again
+    suggested: bool = False  # the choice was ``--take suggested`` (each hunk its own take)
     rule: int | None = None  # the choice undid a rule's resolution (that rule hunk's number)
 
 
@@ -226,60 +189,6 @@ def file_sides(deployment: Deployment, journal: Journal, path: str) -> ConflictS
     return ConflictSides(base, ours, theirs, base_commit)
 
 
-def _reference(sides: ConflictSides) -> MarkedFile | None:
-    """The merge of *sides* with base sections (zdiff3), for files merged with two-way markers."""
-    if sides.base is None or sides.theirs is None:
-        return None
-    labels = (BASE_LABEL, OURS_LABEL, THEIRS_LABEL)
-    # Wider than any run of a marker character a line of the sides starts with.
-    size = wide_marker_size(sides.base.data, sides.ours.data, sides.theirs.data)
-    content, clean = merge_file(
-        sides.base.data,
-        sides.ours.data,
-        sides.theirs.data,
-        labels=labels,
-        style="zdiff3",
-        marker_size=size,
-    )
-    if content is None or clean:
-        return None
-    encoded = (BASE_LABEL.encode(), OURS_LABEL.encode(), THEIRS_LABEL.encode())
-    own = OwnLines.of(sides.base.data, sides.ours.data, sides.theirs.data)
-    return parse(narrow_markers(content, encoded, size).content, own)
-
-
-def hunk_views(
-    marked: MarkedFile, sides: ConflictSides | None, path: str | None = None
-) -> tuple[HunkView, ...]:
-    """Every hunk of *marked* with its base, the cosmetic marks of its sides and a suggestion.
-
-    *path* (the file's) tells the suggestions its type (:func:`file_type`).
-    """
-    hunks = marked.hunks
-    pairs: list[tuple[Hunk, bool]] = [(h, True) for h in hunks]
-    reference = None
-    if sides is not None and any(h.base is None for h in hunks):
-        reference = _reference(sides)
-        if reference is not None:
-            pairs = with_bases(hunks, reference)
-    filetype = file_type(path)
-    views = []
-    for number, ((hunk, exact), original) in enumerate(zip(pairs, hunks, strict=True), start=1):
-        if original.base is not None:
-            source: BaseSource | None = BaseSource.IN_MARKERS
-        elif hunk.base is None:
-            source = None
-        else:
-            source = BaseSource.RECOMPUTED if exact else BaseSource.REGION
-        # Only an exact base can vouch that a side changed nothing of substance.
-        judged = hunk.base is not None and exact
-        ours = cosmetic_change(hunk.ours, hunk.base or ()) if judged else None
-        theirs = cosmetic_change(hunk.theirs, hunk.base or ()) if judged else None
-        suggestion = suggest(hunk.base or (), hunk.ours, hunk.theirs, filetype) if judged else None
-        views.append(HunkView(number, hunk, source, ours, theirs, suggestion))
-    return tuple(views)
-
-
 def load_conflict(deployment: Deployment, path: str) -> ConflictFile:
     """Conflict *path* of the bump in progress as it is on disk, with its hunks."""
     journal = _journal(deployment)
@@ -332,6 +241,29 @@ def _own(deployment: Deployment, journal: Journal, path: str) -> OwnLines:
     return own_lines(deployment, path, base=base, target=journal.target, journal=journal)
 
 
+@dataclass(frozen=True)
+class _Chosen:
+    """A conflict file about to take sides: its journal, where it is, its hunks and sides."""
+
+    journal: Journal
+    path: str  # overlay-relative
+    full: Path
+    marked: MarkedFile
+    sides: ConflictSides | None
+
+
+def _chosen(deployment: Deployment, path: str) -> _Chosen:
+    journal = _journal(deployment)
+    path = _overlay_relative(deployment, path)
+    full = _covered(deployment, journal, path)
+    marked = _takeable(deployment, journal, path, full)
+    try:
+        sides: ConflictSides | None = file_sides(deployment, journal, path)
+    except OverlayMergeError:
+        sides = None
+    return _Chosen(journal, path, full, marked, sides)
+
+
 @writes("resolve --hunk")
 def take_hunks(
     deployment: Deployment,
@@ -346,25 +278,67 @@ def take_hunks(
     The choice is journaled, then the file written atomically.  With no hunk
     left and *record*, the file is resolved as ``resolve PATH`` does.
     """
-    journal = _journal(deployment)
-    path = _overlay_relative(deployment, path)
-    full = _covered(deployment, journal, path)
-    marked = _takeable(deployment, journal, path, full)
-    wanted = _wanted_hunks(deployment, path, numbers, len(marked.hunks))
-    try:
-        sides: ConflictSides | None = file_sides(deployment, journal, path)
-    except OverlayMergeError:
-        sides = None
+    chosen = _chosen(deployment, path)
+    wanted = _wanted_hunks(deployment, chosen.path, numbers, len(chosen.marked.hunks))
     take = HunkTake(take)
-    result = marked.take(wanted, take, sides.tails() if sides else None)
+    tails = chosen.sides.tails() if chosen.sides else None
+    result = chosen.marked.take(wanted, take, tails)
+    return _write(deployment, chosen, {n: take for n in wanted}, result, record, suggested=False)
+
+
+@writes("resolve --take suggested")
+def take_suggested(
+    deployment: Deployment, path: str, numbers: Sequence[int] | None, *, record: bool = True
+) -> TakeResult:
+    """Each of hunks *numbers* (None: every hunk) of *path* takes its suggestion's take.
+
+    Hunks without a suggestion stay conflicts (``TakeResult.unsuggested``); a
+    hunk named in *numbers* without one is refused.  One choice, journaled and
+    undone as :func:`take_hunks`'s; nothing is written when no hunk has one.
+    """
+    chosen = _chosen(deployment, path)
+    wanted = _wanted_hunks(deployment, chosen.path, numbers, len(chosen.marked.hunks))
+    views = hunk_views(chosen.marked, chosen.sides, chosen.path)
+    takes = {n: s.take for n in wanted if (s := views[n - 1].suggestion) is not None}
+    without = tuple(n for n in wanted if n not in takes)
+    if numbers is not None and without:
+        raise OverlayMergeError(
+            f"{deployment.layout.overlay}/{chosen.path}: hunk {without[0]} has no suggestion",
+            "take a side: --take overlay|upstream|both|both-upstream-first",
+        )
+    if not takes:
+        return TakeResult(
+            chosen.path, HunkTake.OVERLAY, (), views, None, "", suggested=True, unsuggested=without
+        )
+    result = chosen.marked
+    tails = chosen.sides.tails() if chosen.sides else None
+    for number in sorted(takes, reverse=True):  # bottom up: the hunks above keep their numbers
+        result = result.take([number], takes[number], tails)
+    done = _write(deployment, chosen, takes, result, record, suggested=True)
+    return replace(done, unsuggested=without)
+
+
+def _write(
+    deployment: Deployment,
+    chosen: _Chosen,
+    takes: Mapping[int, HunkTake],
+    result: MarkedFile,
+    record: bool,
+    *,
+    suggested: bool,
+) -> TakeResult:
+    """Journal the choice (*takes*: hunk number → take), write *result*, resolve if settled."""
+    journal, path = chosen.journal, chosen.path
+    wanted = tuple(sorted(takes))
+    first = takes[wanted[0]]
     # Journal first: the bytes before the choice, then write.
     base = deployment.bases().get(path)
-    before = journal.backup(marked.render())  # render() gives the parsed bytes back
-    journal.hunk_choices.append(HunkChoice(path, list(wanted), take, before, base))
+    before = journal.backup(chosen.marked.render())  # render() gives the parsed bytes back
+    journal.hunk_choices.append(HunkChoice(path, list(wanted), first, before, base, suggested))
     rendered = result.render()
-    journal.note_left(f"{deployment.layout.overlay}/{path}", rendered, _mode(full))
+    journal.note_left(f"{deployment.layout.overlay}/{path}", rendered, _mode(chosen.full))
     journal.save()
-    write_bytes_atomic(full, rendered)
+    write_bytes_atomic(chosen.full, rendered)
     recorded, why, refused = None, "", False
     if not result.hunks and record:
         try:
@@ -374,7 +348,9 @@ def take_hunks(
             why, refused = exc.message, True
     elif not result.hunks:
         why = "left for you: `overlay-merge resolve` (or `git add`) records it"
-    return TakeResult(path, take, wanted, hunk_views(result, sides, path), recorded, why, refused)
+    left = hunk_views(result, chosen.sides, path)
+    each = tuple(takes[n] for n in wanted) if suggested else ()
+    return TakeResult(path, first, wanted, left, recorded, why, refused, each, suggested)
 
 
 def _takeable(deployment: Deployment, journal: Journal, path: str, full: Path) -> MarkedFile:
@@ -457,4 +433,5 @@ def undo_last(deployment: Deployment) -> UndoResult:
         from overlay_merge.core.ruleundo import redo_rule  # noqa: PLC0415 - it imports this
 
         redo_rule(deployment, journal, choice)
-    return UndoResult(choice.path, choice.take, tuple(choice.hunks), unrecorded, choice.rule)
+    path, hunks = choice.path, tuple(choice.hunks)
+    return UndoResult(path, choice.take, hunks, unrecorded, choice.suggested, choice.rule)

@@ -8,6 +8,7 @@ from typing import Any
 
 from overlay_merge.core.hunks import EQUAL
 from overlay_merge.core.model import BaseSource, HunkTake
+from overlay_merge.core.suggest import Suggestion
 from overlay_merge.core.takes import (
     ConflictFile,
     HunkView,
@@ -16,6 +17,8 @@ from overlay_merge.core.takes import (
 )
 from overlay_merge.reports.base import Report, plural, short
 from overlay_merge.reports.bump import ApplyReport
+
+SUGGESTED = "suggested"  # ``--take suggested``: each hunk its own suggestion's take
 
 TAKE_NAMES = {
     HunkTake.OVERLAY: "the overlay's side",
@@ -62,7 +65,20 @@ def hunk_json(view: HunkView) -> dict[str, Any]:
         "base_source": view.base_source,
         "overlay_change": view.ours_change,
         "upstream_change": view.theirs_change,
+        "suggestion": suggestion_json(view.suggestion),
     }
+
+
+def suggestion_json(found: Suggestion | None) -> dict[str, str] | None:
+    """A hunk's suggestion as JSON (``take``, ``reason``, ``rule``), None when it has none."""
+    if found is None:
+        return None
+    return {"take": found.take, "reason": found.reason, "rule": found.rule}
+
+
+def suggestion_text(found: Suggestion | None) -> str:
+    """``suggested: upstream — overlay side only reformats``, or "" without a suggestion."""
+    return "" if found is None else f"suggested: {found.take} — {found.reason}"
 
 
 def hunk_text(view: HunkView, base_commit: str | None = None) -> list[str]:
@@ -72,6 +88,8 @@ def hunk_text(view: HunkView, base_commit: str | None = None) -> list[str]:
         f"  hunk {view.number}  line {view.line}: overlay {plural(len(hunk.ours), 'line')}, "
         f"upstream {plural(len(hunk.theirs), 'line')}"
     ]
+    if view.suggestion is not None:
+        lines.append(f"    {suggestion_text(view.suggestion)}")
     sections = [
         ("overlay", hunk.ours, change_note(view.ours_change, "upstream's side")),
         (
@@ -116,6 +134,12 @@ class HunkListReport(Report):
             f"{plural(total, 'hunk')} left; take a side: "
             "`overlay-merge resolve PATH --hunk N --take overlay|upstream|both|both-upstream-first`"
         )
+        suggested = sum(v.suggestion is not None for f in self.files for v in f.hunks)
+        if suggested:
+            lines.append(
+                f"{plural(suggested, 'hunk')} with a suggestion: "
+                "`overlay-merge resolve PATH --all --take suggested` takes them"
+            )
         return lines
 
 
@@ -132,21 +156,51 @@ class TakeReport(Report):
     def as_json(self) -> dict[str, Any]:
         r = self.result
         left = [{"number": v.number, "line": v.line} for v in r.left]
-        return {
+        document: dict[str, Any] = {
             "path": r.path,
-            "take": r.take,
+            "take": SUGGESTED if r.suggested else r.take,
             "taken": list(r.taken),
             "hunks_left": left,
             "resolved": r.recorded is not None,
             "base": r.recorded,
             "note": r.not_recorded,
         }
+        if r.suggested:
+            document["takes"] = [
+                {"number": n, "take": t} for n, t in zip(r.taken, r.takes, strict=True)
+            ]
+            document["without_suggestion"] = list(r.unsuggested)
+        return document
 
     def text_lines(self) -> list[str]:
         r = self.result
+        if r.suggested:
+            return self._suggested_lines()
         numbers = ", ".join(str(n) for n in r.taken)
         hunks = f"{plural(len(r.taken), 'hunk')} ({numbers})"
         lines = [f"  took {TAKE_NAMES[r.take]} for {hunks} of {r.path}"]
+        return lines + self._left_lines()
+
+    def _suggested_lines(self) -> list[str]:
+        r = self.result
+        each = ", ".join(f"{n}: {t}" for n, t in zip(r.taken, r.takes, strict=True))
+        if r.taken:
+            lines = [
+                f"  took the suggestions for {plural(len(r.taken), 'hunk')} ({each}) of {r.path}"
+            ]
+        else:
+            lines = [f"  no hunk of {r.path} has a suggestion; nothing written"]
+        if r.unsuggested:
+            numbers = ", ".join(str(n) for n in r.unsuggested)
+            lines.append(
+                f"  {plural(len(r.unsuggested), 'hunk')} without a suggestion "
+                f"({numbers}) stay conflicts"
+            )
+        return lines + (self._left_lines() if r.taken else [])
+
+    def _left_lines(self) -> list[str]:
+        r = self.result
+        lines = []
         if r.left:
             where = ", ".join(f"{v.number} at line {v.line}" for v in r.left)
             lines.append(f"{plural(len(r.left), 'hunk')} left in {r.path} (numbered anew): {where}")
@@ -165,7 +219,8 @@ class UndoReport(Report):
 
     def as_json(self) -> dict[str, Any]:
         r = self.result
-        undone: dict[str, Any] = {"path": r.path, "take": r.take, "hunks": list(r.hunks)}
+        take = SUGGESTED if r.suggested else r.take
+        undone: dict[str, Any] = {"path": r.path, "take": take, "hunks": list(r.hunks)}
         if r.rule is not None:  # the plain conflict of a rule's hunk: the rule's lines are back
             undone["rule_hunk"] = r.rule
         return {"undone": undone, "back_in_conflict": r.unrecorded}
@@ -175,6 +230,9 @@ class UndoReport(Report):
         if r.rule is not None:
             return [f"  put rule hunk {r.rule} of {r.path} back as the rule resolved it"]
         again = "; it is in conflict again" if r.unrecorded else ""
+        if r.suggested:
+            numbers = ", ".join(map(str, r.hunks))
+            return [f"  undid the suggested takes for hunk(s) {numbers} of {r.path}{again}"]
         if not r.hunks:  # a whole-file choice, or an edit made on the hunk screen
             return [f"  undid {r.take} for the whole file {r.path}{again}"]
         return [f"  undid {r.take} for hunk(s) {', '.join(map(str, r.hunks))} of {r.path}{again}"]

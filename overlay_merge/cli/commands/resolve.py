@@ -16,6 +16,8 @@ from overlay_merge.core.model import HunkTake
 from overlay_merge.core.resolve import resolve_files
 from overlay_merge.reports.resolve import ResolveReport
 
+SUGGESTED = "suggested"  # --take: each hunk's suggestion (core/suggest.py)
+
 
 class HunkOptions(NamedTuple):
     """The hunk-by-hunk options of ``resolve``, as given."""
@@ -46,9 +48,10 @@ class HunkOptions(NamedTuple):
 @click.option("--all", "all_hunks", is_flag=True, help="Every conflict hunk of PATH.")
 @click.option(
     "--take",
-    type=click.Choice([t.value for t in HunkTake]),
+    type=click.Choice([*(t.value for t in HunkTake), SUGGESTED]),
     help="The side to keep for those hunks: overlay, upstream, both (overlay first), "
-    "both-upstream-first.",
+    "both-upstream-first; suggested: each hunk's suggestion (`--list` shows them; "
+    "hunks without one stay).",
 )
 @click.option(
     "--no-record",
@@ -93,7 +96,13 @@ def _resolve_hunks(
     ctx: click.Context, paths: tuple[str, ...], chosen: HunkOptions, fmt: str
 ) -> None:
     """``resolve --undo``, ``--list`` and ``--hunk/--all --take``: one of them, checked here."""
-    from overlay_merge.core.takes import conflict_paths, load_conflict, take_hunks, undo_last  # noqa: PLC0415
+    from overlay_merge.core.takes import (  # noqa: PLC0415
+        conflict_paths,
+        load_conflict,
+        take_hunks,
+        take_suggested,
+        undo_last,
+    )
     from overlay_merge.reports.hunks import HunkListReport, TakeReport, UndoReport  # noqa: PLC0415
 
     picking = bool(chosen.hunks or chosen.all_hunks or chosen.take)
@@ -108,6 +117,9 @@ def _resolve_hunks(
     if chosen.take is None or bool(chosen.hunks) == chosen.all_hunks or len(paths) != 1:
         raise click.UsageError("name one PATH, then --hunk N (or --all) and --take SIDE")
     which = None if chosen.all_hunks else chosen.hunks
-    take = HunkTake(chosen.take)
-    result = take_hunks(opened, paths[0], which, take, record=not chosen.no_record)
+    if chosen.take == SUGGESTED:
+        result = take_suggested(opened, paths[0], which, record=not chosen.no_record)
+    else:
+        take = HunkTake(chosen.take)
+        result = take_hunks(opened, paths[0], which, take, record=not chosen.no_record)
     finish(ctx, TakeReport(result), fmt)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pygit2
 
-from overlay_merge.core.git.model import MODE_GITLINK, Change, short
+from overlay_merge.core.git.model import MODE_GITLINK, Change
 from overlay_merge.core.git.trees import Trees
+from overlay_merge.core.model import short_sha
 
 
 class Changes(Trees):
@@ -52,7 +53,7 @@ class Changes(Trees):
             return [Change("A" if old_file.mode != MODE_GITLINK else "D", prefix)]
         nested = self.nested(prefix, new)
         old_sha, new_sha = str(old_file.id), str(new_file.id)
-        why = f"recorded for {prefix} between {short(old)} and {short(new)}"
+        why = f"recorded for {prefix} between {short_sha(old)} and {short_sha(new)}"
         for sha in (old_sha, new_sha):
             nested.require_commit(sha, why)
         return [

@@ -14,9 +14,9 @@ from overlay_merge.core.git.model import (
     Entry,
     PathHistory,
     PathVersion,
-    short,
 )
 from overlay_merge.core.git.trees import Trees
+from overlay_merge.core.model import short_sha
 
 # Marks a version behind a gitlink whose commit is missing: neither a file
 # nor an absence, so it is counted apart instead of being compared.
@@ -49,7 +49,8 @@ class History(Trees):
                 scan.commit(commit, step)
         except (KeyError, pygit2.GitError):
             raise OverlayMergeError(
-                f"{self.display}: the history of {short(head)} is incomplete in the object store",
+                f"{self.display}: the history of {short_sha(head)} is incomplete "
+                "in the object store",
                 self.fetch_hint(),
             ) from None
         return scan.histories

@@ -19,9 +19,9 @@ from overlay_merge.core.git.model import (
     SkippedSubmodule,
     TreeBlob,
     TreeFile,
-    short,
 )
 from overlay_merge.core.git.trees import Trees
+from overlay_merge.core.model import short_sha
 from overlay_merge.core.paths import path_problem
 
 
@@ -70,7 +70,7 @@ class Materialize(Trees):
             # A partial clone (sparse, most likely) lacks blobs: fetch them in one go.
             tree = self.tree(sha)
             wanted = [str(e.id) for e in _walk_blobs(tree) if not self.has_object(str(e.id))]
-            self.ensure_objects(wanted, f"to build {short(sha)}")
+            self.ensure_objects(wanted, f"to build {short_sha(sha)}")
         yield from self._iter_tree(self.tree(sha), sha, "", outer, found)
 
     def _iter_tree(
@@ -89,9 +89,9 @@ class Materialize(Trees):
             problem = path_problem(path) or ("'/' in an entry name" if "/" in name else None)
             if problem:
                 raise OverlayMergeError(
-                    f"{self.display} {short(sha)}: tree entry {path[:200]!r}: {problem}; "
+                    f"{self.display} {short_sha(sha)}: tree entry {path[:200]!r}: {problem}; "
                     "refusing to materialize it",
-                    f"check where commit {short(sha)} came from; build from another commit",
+                    f"check where commit {short_sha(sha)} came from; build from another commit",
                 )
             if isinstance(obj, pygit2.Tree):
                 yield from self._iter_tree(obj, sha, f"{prefix}{name}/", outer, skipped)
@@ -113,8 +113,8 @@ class Materialize(Trees):
             skipped.append(
                 SkippedSubmodule(
                     outer + prefix,
-                    f"{nested.display}: commit {short(nested_sha)} recorded by "
-                    f"{self.display} {short(sha)} is missing from the object store",
+                    f"{nested.display}: commit {short_sha(nested_sha)} recorded by "
+                    f"{self.display} {short_sha(sha)} is missing from the object store",
                     nested.fetch_hint(),
                 )
             )

@@ -104,11 +104,6 @@ class SkippedSubmodule:
     hint: str
 
 
-def short(sha: str) -> str:
-    """The abbreviated commit id messages show."""
-    return sha[:7]
-
-
 @dataclass(frozen=True)
 class RenameStep:
     """One move of a file in upstream's history: *old_path* became *new_path* at *commit*."""

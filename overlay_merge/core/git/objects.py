@@ -8,8 +8,8 @@ import pygit2
 
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.git import command
-from overlay_merge.core.git.model import short
 from overlay_merge.core.git.revisions import Revisions
+from overlay_merge.core.model import short_sha
 
 
 class ObjectStore(Revisions):
@@ -43,7 +43,7 @@ class ObjectStore(Revisions):
             except OverlayMergeError as exc:
                 raise OverlayMergeError(
                     f"{self.display}: {len(missing)} object(s) {why} are missing from the "
-                    f"object store of this partial clone (e.g. blob {short(missing[0])}), and "
+                    f"object store of this partial clone (e.g. blob {short_sha(missing[0])}), and "
                     f"fetching them from {remote} failed: {exc.message.split(': ', 2)[-1]}",
                     f"check that {remote} can be reached (`git -C {quote(self.display)} fetch "
                     f"{quote(remote)}`), then retry",
@@ -53,6 +53,6 @@ class ObjectStore(Revisions):
                 return
         raise OverlayMergeError(
             f"{self.display}: {len(missing)} object(s) {why} are missing from the object "
-            f"store (e.g. blob {short(missing[0])})",
+            f"store (e.g. blob {short_sha(missing[0])})",
             self.fetch_hint(),
         )

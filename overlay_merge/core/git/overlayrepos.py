@@ -16,8 +16,9 @@ from pathlib import Path
 import pygit2
 
 from overlay_merge.core.errors import OverlayMergeError, quote
-from overlay_merge.core.git.model import MODE_GITLINK, SkippedSubmodule, TreeBlob, short
+from overlay_merge.core.git.model import MODE_GITLINK, SkippedSubmodule, TreeBlob
 from overlay_merge.core.git.upstream import UpstreamRepo
+from overlay_merge.core.model import short_sha
 
 
 @dataclass
@@ -49,7 +50,7 @@ def overlay_repos(root: Path, overlay: str, skipped: list[SkippedSubmodule]) -> 
         nested = _open(deployment, path, str(head.id))
         if not nested.has_commit(sha):
             raise OverlayMergeError(
-                f"{path}: commit {short(sha)} recorded by the deployment is missing from the "
+                f"{path}: commit {short_sha(sha)} recorded by the deployment is missing from the "
                 "submodule's object store; the build needs its files",
                 f"git submodule update --init {quote(path)}",
             )

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from overlay_merge.core.errors import OverlayMergeError, quote
-from overlay_merge.core.git.model import INIT_HINT, short
+from overlay_merge.core.git.model import INIT_HINT
+from overlay_merge.core.model import short_sha
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -110,7 +111,7 @@ class Revisions:
         """Raise a fixable error unless commit *sha* is present; *why* says what needs it."""
         if not self.has_commit(sha):
             raise OverlayMergeError(
-                f"{self.display}: commit {short(sha)} ({why}) is missing from the object store",
+                f"{self.display}: commit {short_sha(sha)} ({why}) is missing from the object store",
                 self.fetch_hint(),
             )
 
@@ -124,7 +125,7 @@ class Revisions:
                 commit = None
             if not isinstance(commit, pygit2.Commit):
                 raise OverlayMergeError(
-                    f"{self.display}: commit {short(sha)} is missing from the object store",
+                    f"{self.display}: commit {short_sha(sha)} is missing from the object store",
                     self.fetch_hint(),
                 )
             tree = commit.tree
@@ -184,7 +185,7 @@ class Revisions:
 
     def _history_missing(self, old: str, new: str) -> OverlayMergeError:
         return OverlayMergeError(
-            f"{self.display}: history between {short(old)} and {short(new)} is missing "
+            f"{self.display}: history between {short_sha(old)} and {short_sha(new)} is missing "
             "from the object store",
             self.fetch_hint(),
         )

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from overlay_merge.core.errors import OverlayMergeError
-from overlay_merge.core.git.model import INIT_HINT, MODE_GITLINK, MODE_TREE, Entry, short
+from overlay_merge.core.git.model import INIT_HINT, MODE_GITLINK, MODE_TREE, Entry
 from overlay_merge.core.git.objects import ObjectStore
+from overlay_merge.core.model import short_sha
 from overlay_merge.core.paths import path_problem
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class Trees(ObjectStore):
         if found is None:
             return None
         owner, obj = found
-        return owner._blob_data(obj, f"for {path} at {short(sha)}"), int(obj.filemode)
+        return owner._blob_data(obj, f"for {path} at {short_sha(sha)}"), int(obj.filemode)
 
     def _blob_data(self, obj: pygit2.Object, why: str) -> bytes:
         """The bytes of blob *obj* met in a tree of this repository.
@@ -101,7 +102,7 @@ class Trees(ObjectStore):
                 nested = self.nested(prefix, sha)
                 nested_sha = str(obj.id)
                 nested.require_commit(
-                    nested_sha, f"recorded for {prefix} by {self.display} {short(sha)}"
+                    nested_sha, f"recorded for {prefix} by {self.display} {short_sha(sha)}"
                 )
                 return nested._locate(nested_sha, "/".join(parts[depth + 1 :]))
             if not isinstance(obj, pygit2.Tree):
@@ -122,7 +123,7 @@ class Trees(ObjectStore):
             self.ensure_objects([entry.oid], "needed here")
             return self.blob(entry)
         raise OverlayMergeError(
-            f"{self.display}: blob {short(entry.oid)} is missing from the object store",
+            f"{self.display}: blob {short_sha(entry.oid)} is missing from the object store",
             self.fetch_hint(),
         )
 
@@ -146,7 +147,7 @@ class Trees(ObjectStore):
             # outside this one.
             raise OverlayMergeError(
                 f"{display}: not a usable submodule path: {problem}",
-                f"check where {self.display} {short(sha)} came from",
+                f"check where {self.display} {short_sha(sha)} came from",
             )
         candidates: list[Path] = []
         if self.workdir is not None:
@@ -171,7 +172,7 @@ class Trees(ObjectStore):
             return nested
         raise OverlayMergeError(
             f"{display}: nested submodule is not initialized, so files under {prefix}/ "
-            f"at {self.display} {short(sha)} cannot be read",
+            f"at {self.display} {short_sha(sha)} cannot be read",
             INIT_HINT,
         )
 

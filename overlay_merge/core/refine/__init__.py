@@ -26,6 +26,7 @@ from overlay_merge.core.refine.model import (
     file_type,
     rule_reason,
 )
+from overlay_merge.core.refine.tokens import tokens
 from overlay_merge.core.refine.unordered import unordered
 from overlay_merge.core.refine.whitespace import whitespace
 
@@ -33,6 +34,7 @@ RULES: Final[dict[str, Rule]] = {
     "whitespace": whitespace,
     "unordered": unordered,
     "adjacent": adjacent,
+    "tokens": tokens,
 }
 # bench/merge_corpus.py, 1,585 file merges: ``unordered`` resolved one hunk, wrongly
 # (more wrong than right: off by default); ``adjacent`` 44 right, 2 wrong; ``whitespace`` 1, 0.
