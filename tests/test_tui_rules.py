@@ -3,6 +3,7 @@ and put back as the plain conflict with ``x``; suggestions shown and taken with 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from conftest import run_cli
@@ -13,6 +14,7 @@ from test_provenance import _bump, _line_merge
 from test_tui import drive
 from textual.app import App
 
+from overlay_merge.cli import interactive
 from overlay_merge.core.deployment import Deployment, open_at
 from overlay_merge.core.hunks import parse
 from overlay_merge.core.layout import load_layout
@@ -23,6 +25,7 @@ from overlay_merge.tui.app import BumpApp
 from overlay_merge.tui.hunks import HunkScreen, ResolveApp
 from overlay_merge.tui.keybar import KeyBar
 from overlay_merge.tui.render import RULE_RESOLVED
+from overlay_merge.tui.result import ResultScreen
 from overlay_merge.tui.widgets import FileList, LinesView
 
 
@@ -149,3 +152,24 @@ def test_the_bump_screen_colours_the_rule_hunks_of_the_merge_preview(sample: Sam
     assert seen["ruled"] == [6, 7, 13, 14]
     assert "2 hunks resolved by rules" in seen["caption"]
     assert "1 conflict · 2 hunks by rules" in seen["info"]
+
+
+def test_after_a_refined_merge_the_result_screen_opens_the_rules_hunks(sample: Sample) -> None:
+    rh = make_rule_hunks(sample, conflict=False)
+    deployment = _deployment(sample)
+    plan = plan_bump(deployment, rh.target, strategy="refined")
+    apply = partial(interactive.carry_out, deployment, plan)
+    app = BumpApp(plan, apply=apply, root=sample.deployment, deployment=deployment)
+    rows: list[str] = []
+    seen: list[dict[str, Any]] = []
+
+    def row(app: App[Any]) -> None:
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        rows.append(screen.row_text(0, 80).plain)
+
+    drive(app, "m", "y", row, "enter", _look(seen), "x", "q", row, "q")
+    assert PATH in rows[0] and "2 hunks by rules" in rows[0]
+    assert "resolved by rule adjacent · rule hunk 1 of 2" in seen[0]["info"]
+    assert "markers left (1 hunk)" in rows[1]
+    assert _bases(sample)[PATH] == rh.base and _unmerged(sample)[PATH] == {1, 2, 3}
