@@ -22,6 +22,8 @@ from overlay_merge.core.git.deployment import open_deployment
 from overlay_merge.core.journal import load_journal
 from overlay_merge.core.layout import load_layout
 from overlay_merge.core.provenance import MAX_KEPT, kept
+from overlay_merge.core.refine import PlainHunk
+from overlay_merge.core.refine.plain import plain_hunk, undo_all
 from overlay_merge.core.ruleundo import rule_hunks, rule_paths, undo_rule
 from overlay_merge.demo import Sample
 
@@ -185,3 +187,13 @@ def test_the_way_back_is_kept_only_while_small() -> None:
     big = kept("adjacent", 3, 2, (3, b"x" * MAX_KEPT, b"y\n"))
     assert (big.rule, big.line, big.lines, big.undoable) == ("adjacent", 3, 2, False)
     assert big.resolved is None and big.plain is None
+
+
+def test_ways_back_are_offered_only_if_together_they_give_the_line_merge() -> None:
+    refined = b"a\nB\nc\nD\ne\n"
+    first, second = PlainHunk(2, b"B\n", b"<b>\n"), PlainHunk(4, b"D\n", b"<d>\n")
+    assert undo_all(refined, [second, first]) == b"a\n<b>\nc\n<d>\ne\n"
+    assert undo_all(refined, [first, PlainHunk(2, b"B\nc\n", b"x\n")]) is None  # overlap
+    assert undo_all(refined, [PlainHunk(3, b"B\n", b"x\n")]) is None  # not there
+    assert plain_hunk(refined, b"a\n<b>\nc\nD\ne\n") == first
+    assert plain_hunk(refined, refined) is None

@@ -19,7 +19,7 @@ from overlay_merge.core.markers import narrow_markers, wide_marker_size
 from overlay_merge.core.model import Side
 from overlay_merge.core.refine import DEFAULT_RULES, RULES, Refinement, Strategy, file_type
 from overlay_merge.core.refine.engine import Refined, refine_merge
-from overlay_merge.core.refine.plain import plain_hunk
+from overlay_merge.core.refine.plain import plain_hunk, undo_all
 from overlay_merge.core.refine.validate import invalid_reason, whole_conflict
 
 
@@ -136,7 +136,8 @@ def _with_undo(
     """*refined*'s refinements, each with the way back to its plain conflict.
 
     One resolved hunk: back to the line merge itself (what ``--strategy line``
-    writes, byte for byte); more: to the merge leaving only that one unresolved.
+    writes, byte for byte); more: to the merge leaving only that one unresolved,
+    offered only when all of them together give the line merge exactly.
     """
     refinements = refined.refinements
     if outcome.content is None:
@@ -148,9 +149,10 @@ def _with_undo(
             None if c is None else _outcome(c, False, outcome.mode, labels, size).content
             for c in refined.without
         )
-    if len(others) != len(refinements):
+    undos = [None if o is None else plain_hunk(outcome.content, o) for o in others]
+    kept = [u for u in undos if u is not None]
+    # Each way back must be its hunk's alone: all of them together give the line merge
+    # exactly, or none is offered (git re-aligned the other hunks when merging again).
+    if len(kept) != len(refinements) or undo_all(outcome.content, kept) != plain.content:
         return refinements
-    return tuple(
-        replace(r, undo=None if other is None else plain_hunk(outcome.content, other))
-        for r, other in zip(refinements, others, strict=True)
-    )
+    return tuple(replace(r, undo=u) for r, u in zip(refinements, undos, strict=True))

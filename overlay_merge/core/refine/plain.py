@@ -9,6 +9,8 @@ writes, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from overlay_merge.core.refine.model import PlainHunk
 
 
@@ -31,3 +33,20 @@ def plain_hunk(refined: bytes, plain: bytes) -> PlainHunk | None:
     if resolved == conflict:
         return None
     return PlainHunk(top + 1, resolved, conflict)
+
+
+def undo_all(refined: bytes, hunks: Sequence[PlainHunk]) -> bytes | None:
+    """*refined* with every one of *hunks* put back (None if two overlap or one is not there)."""
+    lines = refined.splitlines(keepends=True)
+    out = refined
+    end = len(lines) + 1
+    for hunk in sorted(hunks, key=lambda h: h.at, reverse=True):
+        count = len(hunk.resolved.splitlines(keepends=True))
+        if hunk.at + count > end:
+            return None
+        start = sum(len(line) for line in lines[: hunk.at - 1])
+        if out[start : start + len(hunk.resolved)] != hunk.resolved:
+            return None
+        out = out[:start] + hunk.plain + out[start + len(hunk.resolved) :]
+        end = hunk.at
+    return out
