@@ -105,3 +105,44 @@ def _next_time(repo: Path) -> int:
         return int(git(repo, "log", "-1", "--format=%ct")) + 3600
     except GitCommandError:
         return EPOCH  # unborn branch: this is the first commit
+
+
+SECOND_PAIR_TOML = """\
+[[tool.overlay-merge.overlays]]
+name = "skyportal"
+
+[[tool.overlay-merge.overlays]]
+name = "fink"
+upstream = "fink-client"
+overlay = "extensions/fink"
+base-file = ".overlay-base-fink"
+build-dir = "patched_fink"
+"""
+
+_CLIENT = [f"line {n}\n".encode() for n in range(1, 11)]
+
+
+def add_second_pair(deployment: Path, remote: Path) -> tuple[str, str]:
+    """Make the sample *deployment* a two-pair one: a second upstream ``fink-client``
+    (a small repo made at *remote*: f1, then f2 editing ``client.py``'s last line, the
+    submodule pinned at f1 with origin/main at f2) and its overlay ``extensions/fink``
+    (``client.py`` with its first line changed, so the bump to f2 merges cleanly).
+    Returns (f1, f2)."""
+    remote.mkdir(parents=True)
+    git(remote, "init", "-q")
+    first = commit_files(remote, {"client.py": b"".join(_CLIENT), "README": b"fink\n"}, "f1")
+    second = commit_files(remote, {"client.py": b"".join([*_CLIENT[:-1], b"line 10 (f2)\n"])}, "f2")
+    git(deployment, "submodule", "add", "-q", str(remote.resolve()), "fink-client")
+    git(deployment / "fink-client", "reset", "-q", "--hard", first)
+    ignored = (
+        (deployment / ".gitignore").read_bytes() if (deployment / ".gitignore").exists() else b""
+    )
+    files = {
+        "extensions/fink/client.py": b"".join([b"line 1 (overlay)\n", *_CLIENT[1:]]),
+        ".overlay-base-fink": f"{first}  client.py\n".encode(),
+        "pyproject.toml": SECOND_PAIR_TOML.encode(),
+        ".gitignore": ignored + b"patched_fink/\n",
+    }
+    git(deployment, "add", "fink-client", ".gitmodules")  # the gitlink at f1
+    commit_files(deployment, files, "A second overlay pair: the fink client")
+    return first, second

@@ -196,11 +196,13 @@ def test_an_interrupted_clean_build_leaves_the_previous_output(
     real_write = writer_module._write_file
     calls = []
 
-    def failing_write(full: str, data: bytes, mode: int, *, direct: bool, umask: int) -> None:
-        calls.append(full)
+    def failing_write(
+        folder: int, name: str, data: bytes, mode: int, *, direct: bool, umask: int
+    ) -> None:
+        calls.append(name)
         if len(calls) == 7:  # partway through the upstream files
             raise failure(28, "No space left on device") if failure is OSError else failure()
-        real_write(full, data, mode, direct=direct, umask=umask)
+        real_write(folder, name, data, mode, direct=direct, umask=umask)
 
     monkeypatch.setattr(writer_module, "_write_file", failing_write)
     if failure is OSError:

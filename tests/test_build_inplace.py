@@ -204,11 +204,13 @@ def test_a_failed_in_place_build_leaves_a_usable_folder_and_says_so(
     real_write = writer_module._write_file
     calls: list[str] = []
 
-    def failing_write(full: str, data: bytes, mode: int, *, direct: bool, umask: int) -> None:
-        calls.append(full)
+    def failing_write(
+        folder: int, name: str, data: bytes, mode: int, *, direct: bool, umask: int
+    ) -> None:
+        calls.append(name)
         if len(calls) == 4:
-            raise OSError(28, "No space left on device", full)
-        real_write(full, data, mode, direct=direct, umask=umask)
+            raise OSError(28, "No space left on device", name)
+        real_write(folder, name, data, mode, direct=direct, umask=umask)
 
     monkeypatch.setattr(writer_module, "_write_file", failing_write)
     result = run_cli(sample.deployment, "build")
@@ -245,3 +247,45 @@ def test_exec_bit_and_link_changes_are_written(sample: Sample) -> None:
     )
     assert _build(sample)["written"] == ["docs/link"]
     assert os.readlink(output / "docs" / "link") == "elsewhere"
+
+
+@pytest.mark.parametrize("swap_while_writing", ["README.md", "app_server.py"])
+def test_a_folder_swapped_for_a_symlink_during_the_build_is_not_written_through(
+    sample: Sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap_while_writing: str
+) -> None:
+    # The folders are checked before the first write; a process that swaps one for a
+    # link afterwards must not redirect a write: every write goes through descriptors of
+    # folders opened without following links.  Swapped before the build reaches that
+    # folder: refused.  Swapped while writing into it (after its check): the write lands
+    # in the folder that was opened, never where the link points.
+    output = sample.deployment / BUILD
+    _build(sample)
+    commit_files(
+        sample.upstream,
+        {"README.md": b"# changed\n", "skyportal/app_server.py": b"# changed\n"},
+        "Upstream changes a file at the top and one in a folder",
+    )
+    outside, moved = tmp_path / "outside", tmp_path / "moved"
+    outside.mkdir()
+    real_write = writer_module._write_file
+
+    def swapping_write(
+        folder: int, name: str, data: bytes, mode: int, *, direct: bool, umask: int
+    ) -> None:
+        if name == swap_while_writing:
+            (output / "skyportal").rename(moved)
+            (output / "skyportal").symlink_to(outside)
+        real_write(folder, name, data, mode, direct=direct, umask=umask)
+
+    monkeypatch.setattr(writer_module, "_write_file", swapping_write)
+    result = run_cli(sample.deployment, "build")
+    assert list(outside.iterdir()) == []
+    if swap_while_writing == "README.md":
+        assert result.exit_code == 3, result.output
+        assert "skyportal is not a folder (a symlink or a file appeared during the build)" in (
+            result.output
+        )
+        assert (moved / "app_server.py").read_bytes() != b"# changed\n"
+    else:
+        assert result.exit_code == 0, result.output
+        assert (moved / "app_server.py").read_bytes() == b"# changed\n"

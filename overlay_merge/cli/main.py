@@ -77,6 +77,12 @@ class _Group(click.Group):
 @click.option("--base-file", metavar="FILE", help="Base file [.overlay-base].")
 @click.option("--build-dir", metavar="DIR", help="Build output folder [patched_skyportal].")
 @click.option("--exclude", metavar="GLOB", multiple=True, help="Overlay paths to leave alone.")
+@click.option(
+    "--pair",
+    metavar="NAME",
+    help="Work on this overlay pair only (several [[tool.overlay-merge.overlays]]; "
+    "default: every pair).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -86,6 +92,7 @@ def cli(
     base_file: str | None,
     build_dir: str | None,
     exclude: tuple[str, ...],
+    pair: str | None,
 ) -> None:
     """Keep an overlay of patched upstream files in step with its upstream submodule."""
     overrides = {
@@ -94,7 +101,7 @@ def cli(
         "base-file": base_file,
         "build-dir": build_dir,
     }
-    ctx.obj = Options(directory, overrides, exclude)
+    ctx.obj = Options(directory, overrides, exclude, pair)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

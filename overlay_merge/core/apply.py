@@ -241,7 +241,9 @@ def _new_journal(
     base_file: bytes | None,
 ) -> Journal:
     """A new journal knowing what the bump will leave in every file it writes."""
-    journal = new_journal(repo.git_dir, choice, plan.pin, plan.target)
+    layout = deployment.layout
+    pair = layout.name if layout.several else ""
+    journal = new_journal(repo.git_dir, choice, plan.pin, plan.target, pair)
     for rel, side in changes.writes.items():
         journal.note_left(rel, side.data, side.mode)
     for rel in changes.removals:

@@ -10,6 +10,7 @@ whatever point a bump is stopped at (an error, Ctrl-C, a killed process),
 restoring the journal's backups gives back the state before the bump byte
 for byte.
 
+Its records (a backup, a HEAD, a hunk choice) are in :mod:`.journalrecords`.
 The bump's lifecycle lives here (docs/design.md §5): its :class:`Phase`, the
 :class:`Journal` methods that move it on (``mark_written``, ``mark_resolved``,
 ``mark_unresolved``), and the guards every command asks (:func:`require_bump`,
@@ -32,6 +33,10 @@ from typing import Any, TypeVar
 
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
+from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.journalrecords import Backup as Backup  # noqa: PLC0414 - re-exported
+from overlay_merge.core.journalrecords import HeadState as HeadState  # noqa: PLC0414
+from overlay_merge.core.journalrecords import HunkChoice as HunkChoice  # noqa: PLC0414
 from overlay_merge.core.lock import holds
 from overlay_merge.core.model import BumpChoice, HunkTake, ValueEnum, short_sha
 from overlay_merge.core.paths import path_problem
@@ -41,6 +46,7 @@ VERSION = 1
 _BACKUP_NAME = re.compile(r"[0-9]{6}")
 _SHA = re.compile(r"[0-9a-f]{40}")
 _TOKEN = re.compile(r"(?:[0-9a-f]{8})?")
+_PAIR = re.compile(r"(?:[a-z0-9][a-z0-9._-]*)?")  # as core.pairs names them, or none
 _MODES = (0o100644, 0o100755, 0o120000)
 # The one message for a command that needs a bump when there is none.
 NO_BUMP = "no bump in progress, so nothing to {why}"
@@ -63,45 +69,6 @@ class BumpProgress(ValueEnum):
 
 
 ANY_PHASE: frozenset[Phase] = frozenset(Phase)
-
-
-@dataclass
-class Backup:
-    """A file as it was before the bump: a backup name, or None if it did not exist."""
-
-    backup: str | None
-    mode: int = 0o100644
-
-
-@dataclass
-class HeadState:
-    """A repository HEAD as it was: its branch (None if detached) and commit."""
-
-    ref: str | None
-    commit: str
-
-
-@dataclass
-class HunkChoice:
-    """One hunk-by-hunk choice (``resolve --hunk``, the hunk screen), so it can be undone.
-
-    ``backup`` holds the file's bytes before the choice; ``base`` its
-    ``.overlay-base`` entry before the choice (the choice may have resolved
-    the file, recording a new one).
-    """
-
-    path: str  # overlay path of a conflict of this bump
-    hunks: list[int]
-    take: HunkTake
-    backup: str
-    base: str | None = None
-    suggested: bool = (
-        False  # ``--take suggested``: each hunk took its suggestion (*take*: the first's)
-    )
-    # A rule's resolution undone (core/ruleundo.py): its number in ``rule_hunks``,
-    # and whether that put a file the bump had merged clean in conflict.
-    rule: int | None = None
-    reopened: bool = False
 
 
 @dataclass
@@ -141,6 +108,12 @@ class Journal:
     # hunks rules resolved there (core/provenance.py).
     strategy: str = "line"
     rule_hunks: dict[str, list[RuleHunk]] = field(default_factory=dict)
+    # The overlay pair bumped, with several (docs/design.md §3); "" with one.
+    pair: str = ""
+
+    def concerns(self, pair: str) -> bool:
+        """True if this bump is the one of overlay pair *pair* (every pair's, with one)."""
+        return not self.pair or self.pair == pair
 
     # -- the lifecycle (each caller saves when its writes are in order) ---------------
 
@@ -257,7 +230,9 @@ def _legacy_dir(git_dir: Path) -> Path:
     return git_dir / "overlay-merge"
 
 
-def new_journal(git_dir: Path, choice: BumpChoice, pin: str, target: str) -> Journal:
+def new_journal(
+    git_dir: Path, choice: BumpChoice, pin: str, target: str, pair: str = ""
+) -> Journal:
     """Start a journal, replacing a finished one; refuse if a bump is unfinished."""
     _require_lock(git_dir)
     existing = require_no_unfinished_bump(git_dir)
@@ -274,7 +249,7 @@ def new_journal(git_dir: Path, choice: BumpChoice, pin: str, target: str) -> Jou
     if os.path.lexists(directory):
         _clear(directory)
     directory.mkdir(parents=True)
-    return Journal(directory, choice, pin, target)
+    return Journal(directory, choice, pin, target, pair=pair)
 
 
 def _remove_legacy(git_dir: Path) -> None:
@@ -341,15 +316,18 @@ def require_bump(git_dir: Path, why: str, phases: Collection[Phase] = (Phase.MER
 
 def unfinished(journal: Journal) -> OverlayMergeError:
     """The error for a bump that is still in progress or was interrupted."""
+    # One bump at a time per deployment (docs/design.md §3): name the pair it is of.
+    of = f" of pair {journal.pair!r}" if journal.pair else ""
+    command = f"overlay-merge --pair {journal.pair}" if journal.pair else "overlay-merge"
     if journal.phase == Phase.APPLYING:
         return OverlayMergeError(
-            f"a bump to {short_sha(journal.target)} was interrupted while writing",
-            "run `overlay-merge abort` to restore the state before it",
+            f"a bump{of} to {short_sha(journal.target)} was interrupted while writing",
+            f"run `{command} abort` to restore the state before it",
         )
     return OverlayMergeError(
-        f"a bump to {short_sha(journal.target)} is in progress with "
+        f"a bump{of} to {short_sha(journal.target)} is in progress with "
         f"{len(journal.conflicts)} file(s) to resolve",
-        "fix them and run `overlay-merge resolve`, or `overlay-merge abort`",
+        f"fix them and run `{command} resolve`, or `{command} abort`",
     )
 
 
@@ -429,6 +407,7 @@ def _from_document(directory: Path, document: dict[str, Any]) -> Journal:
         moving=list(document.get("moving", [])),
         strategy=document.get("strategy", "line"),
         rule_hunks=rule_hunks_from(document.get("rule_hunks")),
+        pair=document.get("pair", ""),
     )
 
 
@@ -465,6 +444,8 @@ def _journal_problem(journal: Journal) -> str | None:
     ]
     if journal.strategy not in ("line", "refined"):
         return f"strategy {str(journal.strategy)[:200]!r} is not one overlay-merge writes"
+    if not isinstance(journal.pair, str) or not _PAIR.fullmatch(journal.pair):
+        return f"pair {str(journal.pair)[:200]!r} is not a pair name"
     if not isinstance(journal.token, str) or not _TOKEN.fullmatch(journal.token):
         return f"temp file token {str(journal.token)[:200]!r} is not one overlay-merge writes"
     for rel in paths:
@@ -480,3 +461,16 @@ def _journal_problem(journal: Journal) -> str | None:
         if backup.mode not in _MODES:
             return f"file mode {backup.mode!r} is not one git stores"
     return rule_hunks_problem(journal.rule_hunks)
+
+
+def bump_pair(root: Path) -> str | None:
+    """The overlay pair whose bump the deployment's journal records ("" with one pair;
+    None without a journal): ``resolve`` and ``abort`` act on it (docs/design.md §3)."""
+    journal = load_journal(open_deployment(root).git_dir)
+    return journal.pair if journal is not None else None
+
+
+def unfinished_pair(root: Path) -> str | None:
+    """The pair whose bump is unfinished ("" with one pair), or None when no bump is."""
+    journal = unfinished_journal(open_deployment(root).git_dir)
+    return journal.pair if journal is not None else None

@@ -25,6 +25,16 @@ from overlay_merge.core.errors import quote as _q
 from overlay_merge.core.imports.config import KEYS as IMPORT_KEYS
 from overlay_merge.core.imports.config import import_config
 from overlay_merge.core.imports.model import ImportConfig
+from overlay_merge.core.pairs import (
+    PairNotNamed,
+    PairTable,
+    check_pairs_disjoint,
+    derived_name,
+    in_pair,
+    only_one,
+    pair_tables,
+    select,
+)
 from overlay_merge.core.paths import file_kind, first_symlink, path_problem, read_regular
 
 if sys.version_info >= (3, 11):
@@ -53,6 +63,13 @@ class Layout:
     exclude: tuple[str, ...] = field(default_factory=tuple)
     imports: ImportConfig = field(default_factory=ImportConfig)  # where imports resolve
     build_steps: BuildSteps = field(default_factory=BuildSteps)  # merges, after-build commands
+    # The pair's name (docs/design.md §3); "" names it from its overlay folder.
+    name: str = ""
+    several: bool = False  # one of several pairs (its bump journal then names it)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", derived_name(self.overlay))
 
     # Cached: the hot paths ask for these once per overlay file.
     @cached_property
@@ -200,48 +217,93 @@ def _type_name(value: object) -> str:
     return f"a TOML {type(value).__name__}"
 
 
+def load_layouts(
+    start: Path,
+    overrides: Mapping[str, str | None] | None = None,
+    exclude: Sequence[str] | None = None,
+    pair: str | None = None,
+) -> tuple[Layout, ...]:
+    """Resolve every overlay pair's layout, in configured order (or only *pair*'s).
+
+    Each pair: defaults, then the keys of ``[tool.overlay-merge]``, then its
+    ``[[tool.overlay-merge.overlays]]`` table, then *overrides* (the
+    configuration's key names: ``upstream``, ``overlay``, ``base-file``,
+    ``build-dir``; ``None`` values are ignored), which need one pair: the
+    only one or *pair*.  *exclude* (from the CLI) is added to every pair's
+    globs.  The pairs are checked against each other (no shared or nested
+    places) and each returned one on disk, component by component from the
+    root: none may be reached through a symlink.
+    """
+    root = find_root(start)
+    tables = pair_tables(_read_pyproject(root), _KEYS)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if given and pair is None and len(tables) > 1:
+        names = [t.name or "" for t in tables]
+        raise PairNotNamed(
+            f"--{next(iter(given))} names a folder of one pair; {len(names)} are configured "
+            f"({', '.join(names)})",
+            f"name the pair with `overlay-merge --pair {names[0]} ...`",
+        )
+    resolved = []
+    for table in tables:
+        with in_pair(table.label):
+            overridden = given if pair in (None, table.name) else {}
+            values = _configured_paths(root, table.table, overridden)
+            _check_disjoint(values, root)
+        resolved.append((table.name or derived_name(values["overlay"]), values, table))
+    check_pairs_disjoint([(name, values) for name, values, _ in resolved], root)
+    wanted = select([name for name, _, _ in resolved], pair)
+    return tuple(
+        _layout(root, name, values, table, exclude or (), len(resolved) > 1)
+        for name, values, table in resolved
+        if wanted in (None, name)
+    )
+
+
+def _layout(
+    root: Path,
+    name: str,
+    values: Mapping[str, str],
+    table: PairTable,
+    exclude: Sequence[str],
+    several: bool,
+) -> Layout:
+    with in_pair(table.label):
+        for key, rel in values.items():
+            require_no_symlink(root, key, rel)
+        return Layout(
+            root=root,
+            upstream=values["upstream"],
+            overlay=values["overlay"],
+            base_file=values["base-file"],
+            build_dir=values["build-dir"],
+            exclude=(*_globs(table.table), *exclude),
+            imports=import_config(table.table),
+            build_steps=build_steps(table.table),
+            name=name,
+            several=several,
+        )
+
+
 def load_layout(
     start: Path,
     overrides: Mapping[str, str | None] | None = None,
     exclude: Sequence[str] | None = None,
+    pair: str | None = None,
 ) -> Layout:
-    """Resolve the layout: defaults, then ``[tool.overlay-merge]``, then *overrides*.
+    """The layout of one pair: the only one configured, or *pair* (see :func:`load_layouts`).
 
-    *overrides* uses the configuration's key names (``upstream``, ``overlay``,
-    ``base-file``, ``build-dir``); ``None`` values are ignored.  *exclude*
-    (from the CLI) is added to the configured globs.  Every place is then
-    checked on disk component by component from the root: none may be
-    reached through a symlink.
+    Several pairs and none named raise one line saying to name one.
     """
-    root = find_root(start)
-    section = _read_pyproject(root)
-    values = _configured_paths(root, section, overrides or {})
-    globs = _globs(section)
-    _check_disjoint(values, root)
-    for key, rel in values.items():
-        require_no_symlink(root, key, rel)
-    return Layout(
-        root=root,
-        upstream=values["upstream"],
-        overlay=values["overlay"],
-        base_file=values["base-file"],
-        build_dir=values["build-dir"],
-        exclude=(*globs, *(exclude or ())),
-        imports=import_config(section),
-        build_steps=build_steps(section),
-    )
+    layouts = load_layouts(start, overrides, exclude, pair)
+    if len(layouts) > 1:
+        raise only_one([layout.name for layout in layouts])
+    return layouts[0]
 
 
 def _configured_paths(
     root: Path, section: Mapping[str, object], overrides: Mapping[str, str | None]
 ) -> dict[str, str]:
-    where = f"{_PYPROJECT}: [tool.overlay-merge]"
-    unknown = sorted(set(section) - set(_KEYS))
-    if unknown:
-        raise OverlayMergeError(
-            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})",
-            "remove or rename the key in pyproject.toml",
-        )
     values: dict[str, str] = dict(DEFAULTS)
     for key in DEFAULTS:
         if key in section:

@@ -91,6 +91,8 @@ def survey_overlay(deployment: Deployment) -> OverlaySurvey:
     repo = open_deployment(layout.root)
     unmerged = _unmerged_overlay_paths(layout, repo)
     journal = unfinished_journal(repo.git_dir)
+    if journal is not None and not journal.concerns(layout.name):
+        journal = None  # another pair's bump (docs/design.md §3)
     # An interrupted bump lists no file to resolve: only `abort` goes on from there.
     left = set(journal.conflicts) if journal and journal.phase == Phase.MERGED else set()
     deployment.require_bases(bases)

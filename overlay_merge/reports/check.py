@@ -7,7 +7,6 @@ GitHub annotations, JUnit and Markdown always agree.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +27,11 @@ from overlay_merge.reports.dependencies import (
     flagged_summary,
     state_width,
 )
+from overlay_merge.reports.escape import cell as _cell
+from overlay_merge.reports.escape import code as _code
+from overlay_merge.reports.escape import gh_data as _gh_data
+from overlay_merge.reports.escape import gh_property as _gh_property
+from overlay_merge.reports.escape import xml as _xml
 from overlay_merge.reports.provenance import refinements_json, rules_note
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
@@ -196,6 +200,7 @@ class CheckReport(Report):
     FORMATS: ClassVar[tuple[str, ...]] = FORMATS
 
     result: CheckResult
+    pair: str = ""  # the pair's name, with several (docs/design.md §3): in each CI entry
 
     @property
     def counts(self) -> Counter[str]:
@@ -335,17 +340,22 @@ class CheckReport(Report):
                 props.append(f"line={finding.line}")
             if finding.line and finding.end_line and finding.end_line != finding.line:
                 props.append(f"endLine={finding.end_line}")
-            props.append(f"title={_gh_property(finding.title)}")
+            props.append(f"title={_gh_property(self._named(finding.title))}")
             message = f"{finding.message} (fix: {finding.fix})"
             lines.append(f"::{finding.level} {','.join(props)}::{_gh_data(message)}")
         sha, how = self.where()
-        title = _gh_property(f"overlay-merge check {self.result.upstream} at {sha} ({how})")
+        checked = self._named(f"{self.result.upstream} at {sha} ({how})")
+        title = _gh_property(f"overlay-merge check {checked}")
         lines.append(f"::notice title={title}::{_gh_data(self.summary())}")
         return "\n".join(lines) + "\n"
 
     def as_junit(self) -> str:
         """JUnit XML: one testcase per overlay file (classname = the overlay folder), a
         failure for each file that is not up to date, a testcase for an unfinished bump."""
+        return junit_document([self.junit_suite()])
+
+    def junit_suite(self) -> ET.Element:
+        """This pair's ``testsuite``, its counts as attributes."""
         r = self.result
         cases: list[tuple[str, str, Finding | None]] = []
         bump = _bump_finding(r)
@@ -358,11 +368,11 @@ class CheckReport(Report):
             "failures": str(sum(1 for *_, finding in cases if _fails(finding))),
             "errors": "0",
         }
-        suites = ET.Element("testsuites", {"name": "overlay-merge check", **counts})
-        name = f"overlay-merge check {r.upstream} at {short(r.target)}"
-        suite = ET.SubElement(suites, "testsuite", {"name": name, **counts, "skipped": "0"})
+        name = f"overlay-merge check {self._named(f'{r.upstream} at {short(r.target)}')}"
+        suite = ET.Element("testsuite", {"name": name, **counts, "skipped": "0"})
         properties = ET.SubElement(suite, "properties")
         described = (
+            ("pair", self.pair or None),
             ("upstream", r.upstream),
             ("pin", r.target),
             ("against", r.against),
@@ -381,9 +391,11 @@ class CheckReport(Report):
                 _junit_failure(case, finding)
             elif finding is not None:  # a warning that does not fail the check
                 ET.SubElement(case, "system-out").text = _xml(_junit_detail(finding))
-        ET.indent(suites)
-        body = ET.tostring(suites, encoding="unicode")
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+        return suite
+
+    def _named(self, text: str) -> str:
+        """*text* after the pair's name, when there are several pairs."""
+        return f"{self.pair}: {text}" if self.pair else text
 
     def as_markdown(self) -> str:
         """A summary for ``$GITHUB_STEP_SUMMARY`` or a PR comment: counts, then a table."""
@@ -391,7 +403,7 @@ class CheckReport(Report):
         verdict = "in sync" if r.in_sync else "drift found"
         sha, how = self.where()
         lines = [
-            f"### overlay-merge check: {verdict}",
+            f"### overlay-merge check{' ' + self.pair if self.pair else ''}: {verdict}",
             "",
             f"{_code(r.upstream)} at {_code(sha)} ({_cell(how)}), overlay {_code(r.overlay)}: "
             f"**{_cell(self.summary())}**",
@@ -406,6 +418,19 @@ class CheckReport(Report):
         if fixes:
             lines += ["", "Fix: " + "; ".join(fixes)]
         return "\n".join(lines) + "\n"
+
+
+def junit_document(suites: list[ET.Element]) -> str:
+    """The JUnit XML document of *suites* (one per pair), their counts summed."""
+    counts = {
+        key: str(sum(int(suite.get(key, "0")) for suite in suites))
+        for key in ("tests", "failures", "errors")
+    }
+    top = ET.Element("testsuites", {"name": "overlay-merge check", **counts})
+    top.extend(suites)
+    ET.indent(top)
+    body = ET.tostring(top, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
 def _markdown_row(finding: Finding) -> str:
@@ -436,27 +461,6 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
     }
 
 
-# -- escaping ----------------------------------------------------------------------------
-
-
-def _gh_data(text: str) -> str:
-    """Escape a workflow command's message (GitHub's ``escapeData``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_property(text: str) -> str:
-    """Escape a workflow command's property value (GitHub's ``escapeProperty``)."""
-    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _xml(text: str) -> str:
-    """*text* without the characters XML 1.0 cannot hold, even escaped (control characters)."""
-    return _XML_INVALID.sub("\ufffd", text)
-
-
 def _fails(finding: Finding | None) -> bool:
     """True if *finding* fails the check: all do, but an addition whose imports only changed."""
     if finding is None:
@@ -481,20 +485,3 @@ def _junit_failure(case: ET.Element, finding: Finding) -> None:
         kind = f"{f.state}/{f.merge}" if f.merge else f.state
     failure = ET.SubElement(case, "failure", {"message": _xml(finding.message), "type": kind})
     failure.text = _xml(_junit_detail(finding))
-
-
-def _cell(text: str) -> str:
-    """Text for a Markdown table cell: ``|`` escaped, no line breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    """A Markdown code span that survives backquotes in *text*.
-
-    In a table cell, escape its ``|`` too: GFM ends a cell at a bare ``|``
-    even inside a code span, and reads ``\\|`` there as ``|``.
-    """
-    longest = max((len(run) for run in re.findall("`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
-    return fence + padded.replace("\n", " ") + fence

@@ -158,7 +158,11 @@ class BumpApp(App[Report | None]):
             if p.target == p.pin:
                 line.append(" (the pin)")
         else:
-            line = Text("bump ", "bold").append(f"{p.upstream} ")
+            line = Text("bump ", "bold")
+            layout = self._deployment.layout if self._deployment is not None else None
+            if layout is not None and layout.several:  # one screen per pair: say which
+                line.append(f"pair {layout.name}: ", "bold")
+            line.append(f"{p.upstream} ")
             line.append(short(p.pin), "bold").append(" → ").append(short(p.target), "bold")
         if p.target_rev not in (p.target, p.pin) and not (self.review and p.target == p.pin):
             line.append(f" ({p.target_rev})")

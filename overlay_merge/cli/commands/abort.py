@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.cli.context import FORMAT, bump_deployment, finish
 from overlay_merge.core.abort import abort
 from overlay_merge.reports.abort import AbortReport
 
@@ -20,4 +20,4 @@ from overlay_merge.reports.abort import AbortReport
 @click.pass_context
 def abort_command(ctx: click.Context, force: bool, fmt: str) -> None:
     """Undo the bump in progress: overlay files, .overlay-base, index and pin as before it."""
-    finish(ctx, AbortReport(abort(deployment(ctx), force=force)), fmt)
+    finish(ctx, AbortReport(abort(bump_deployment(ctx), force=force)), fmt)

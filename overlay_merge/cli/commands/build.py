@@ -6,9 +6,18 @@ from pathlib import Path
 
 import click
 
-from overlay_merge.cli.context import FORMAT, PINNED, Options, finish, options
+from overlay_merge.cli.context import (
+    FORMAT,
+    PINNED,
+    Options,
+    each_pair,
+    finish,
+    one_pair_for,
+    options,
+)
 from overlay_merge.core.build import build, build_dir_argument
 from overlay_merge.reports.build import BuildReport
+from overlay_merge.reports.pairs import combine
 
 
 @click.command("build")
@@ -48,15 +57,19 @@ def build_command(
 
     Exit 1 without building when overlay files drifted from the pin (unless
     --allow-drift); exit 3 when one holds conflict markers or the build cannot
-    be written safely.
+    be written safely.  Every overlay pair in turn, each into its own build dir
+    (one with --pair, which DIRECTORY needs); the exit code is the worst pair's.
     """
-    chosen = options(ctx)
     if directory is not None:
-        chosen = _with_build_dir(chosen, directory)
-    result = build(
-        chosen.deployment(), pinned=pinned, allow_drift=allow_drift, clean=clean, adopt=adopt
+        one_pair_for(ctx, "DIRECTORY is one pair's build dir")
+        ctx.obj = _with_build_dir(options(ctx), directory)
+    reports = each_pair(
+        ctx,
+        lambda d: BuildReport(
+            build(d, pinned=pinned, allow_drift=allow_drift, clean=clean, adopt=adopt)
+        ),
     )
-    finish(ctx, BuildReport(result), fmt)
+    finish(ctx, combine(reports), fmt)
 
 
 def _with_build_dir(chosen: Options, directory: Path) -> Options:

@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 import click
 
 from overlay_merge.cli import interactive
-from overlay_merge.cli.context import FORMAT, STRATEGY, deployment, finish
+from overlay_merge.cli.bumppairs import bump_pairs
+from overlay_merge.cli.context import FORMAT, STRATEGY, finish, one_pair_for
 from overlay_merge.core import decisions as rules
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.model import BumpChoice, Decision
 from overlay_merge.core.plan import plan_bump
+from overlay_merge.reports.base import Report
 from overlay_merge.reports.bump import PlanReport
 
 if TYPE_CHECKING:
+    from overlay_merge.core.deployment import Deployment
     from overlay_merge.core.git.model import MergeStyle
     from overlay_merge.core.plan import BumpPlan
     from overlay_merge.core.refine import Strategy
@@ -74,9 +77,54 @@ def bump_command(
     fmt: str,
     strategy: Strategy,
 ) -> None:
-    """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it."""
-    opened = deployment(ctx)
+    """Plan a bump of the upstream to REV (default: its tracked remote branch) and apply it.
+
+    Every overlay pair in turn (one with --pair, which REV and --decide need):
+    plans for each; a choice (or the screen, one per pair) pair by pair,
+    stopping after the first that stops to merge.
+    """
     decisions = _decisions(decide_options, choice, dry_run, drop_converged)
+    if rev or decide_options:
+        one_pair_for(
+            ctx, "REV names one upstream's commit" if rev else "--decide names a file of one pair"
+        )
+
+    def one(opened: Deployment) -> Report:
+        return _bump_one(
+            opened,
+            rev,
+            dry_run,
+            choice,
+            decisions,
+            drop_converged,
+            force,
+            style,
+            strategy,
+            allow_downgrade,
+        )
+
+    finish(
+        ctx,
+        bump_pairs(
+            ctx, one, planning=dry_run or (choice is None and not interactive.is_terminal())
+        ),
+        fmt,
+    )
+
+
+def _bump_one(
+    opened: Deployment,
+    rev: str | None,
+    dry_run: bool,
+    choice: str | None,
+    decisions: dict[str, str],
+    drop_converged: bool,
+    force: bool,
+    style: MergeStyle,
+    strategy: Strategy,
+    allow_downgrade: bool,
+) -> Report:
+    """One pair's bump: its plan, or the choice carried out (on the screen without one)."""
 
     def decided(plan: BumpPlan) -> dict[str, str]:
         # The core's rule names the converged files; the core checks every decision.
@@ -91,16 +139,14 @@ def bump_command(
             plan = plan_bump(
                 opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade
             )
-            done = interactive.carry_out(opened, plan, choice, decided(plan), force=force)
-            finish(ctx, done, fmt)
+            return interactive.carry_out(opened, plan, choice, decided(plan), force=force)
     plan = plan_bump(opened, rev, style=style, strategy=strategy, allow_downgrade=allow_downgrade)
     if dry_run or (choice is None and not interactive.is_terminal()):
         # Without a choice or a terminal the plan is printed and nothing changes (never blocks).
-        finish(ctx, PlanReport(rules.decide(plan, decided(plan))), fmt)
+        return PlanReport(rules.decide(plan, decided(plan)))
     if choice is None:
-        finish(ctx, interactive.bump_screen(opened, plan, force=force), fmt)
-    else:
-        finish(ctx, interactive.carry_out(opened, plan, choice, {}, force=force), fmt)
+        return interactive.bump_screen(opened, plan, force=force)
+    return interactive.carry_out(opened, plan, choice, {}, force=force)
 
 
 def _decisions(

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from overlay_merge.cli.context import PINNED, STRATEGY, deployment, finish
+from overlay_merge.cli.context import PINNED, STRATEGY, each_pair, finish, one_pair_for
 from overlay_merge.core.check import compute_check
 from overlay_merge.reports.check import FORMATS, CheckReport
+from overlay_merge.reports.checkpairs import PairsCheckReport
 
 if TYPE_CHECKING:
     from overlay_merge.core.refine import Strategy
@@ -39,9 +40,17 @@ def check_command(
 
     Exit 0 when all is in sync, 1 on drift, conflicts, markers, unmerged or
     unrecorded files, orphaned entries or an unfinished bump, 3 when it cannot
-    tell (missing commits, not initialized).
+    tell (missing commits, not initialized).  Every overlay pair (one with
+    --pair); the exit code is the worst pair's.
     """
     if against is not None and pinned:
         raise click.UsageError("--against and --pinned both name what to check against")
-    result = compute_check(deployment(ctx), against=against, pinned=pinned, strategy=strategy)
-    finish(ctx, CheckReport(result), fmt)
+    if against is not None:
+        one_pair_for(ctx, "--against REV names one upstream's commit")
+    results = each_pair(
+        ctx, lambda d: compute_check(d, against=against, pinned=pinned, strategy=strategy)
+    )
+    if len(results) == 1:
+        finish(ctx, CheckReport(results[0][1]), fmt)
+    checks = tuple((name, CheckReport(result, pair=name)) for name, result in results)
+    finish(ctx, PairsCheckReport(checks), fmt)

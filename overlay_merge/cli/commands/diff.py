@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 import click
 
 from overlay_merge.cli.colors import style_diff
-from overlay_merge.cli.context import FORMAT, STRATEGY, deployment, finish
+from overlay_merge.cli.context import FORMAT, STRATEGY, each_pair, finish, one_pair_for
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.views import select_files
 from overlay_merge.reports.diff import DiffReport
+from overlay_merge.reports.pairs import combine
+
+if TYPE_CHECKING:
+    from overlay_merge.core.deployment import Deployment
 
 if TYPE_CHECKING:
     from overlay_merge.core.refine import Strategy
@@ -55,10 +59,17 @@ def diff_command(
     """Show one view of the overlay files (all, or those under PATH...) as unified diffs.
 
     With ``--merged --strategy refined`` the preview is the refined merge, and
-    the hunks its rules resolved are listed per file.
+    the hunks its rules resolved are listed per file.  Every overlay pair in
+    turn (one with --pair, which PATH and --rev need).
     """
-    opened = deployment(ctx)
-    plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True, strategy=strategy)
-    report = DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
+    if paths or rev:
+        one_pair_for(
+            ctx, "PATH names one pair's files" if paths else "--rev REV names one upstream's commit"
+        )
+
+    def one(opened: Deployment) -> DiffReport:
+        plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True, strategy=strategy)
+        return DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
+
     # Coloured on a terminal; click.echo strips the colours when stdout is piped.
-    finish(ctx, report, fmt, style=style_diff)
+    finish(ctx, combine(each_pair(ctx, one)), fmt, style=style_diff)

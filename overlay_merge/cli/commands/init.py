@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from overlay_merge.cli.context import FORMAT, PINNED, deployment, finish
+from overlay_merge.cli.context import FORMAT, PINNED, each_pair, finish
 from overlay_merge.core.initialize import init_bases
 from overlay_merge.reports.init import InitReport
+from overlay_merge.reports.pairs import combine
 
 
 @click.command("init")
@@ -22,7 +23,11 @@ from overlay_merge.reports.init import InitReport
 @click.pass_context
 def init_command(ctx: click.Context, fmt: str, pinned: bool, infer: bool, prune: bool) -> None:
     """Record a base (the pin, or with --infer the closest upstream version's commit)
-    for every overlay file that has no entry yet."""
-    opened = deployment(ctx)
-    result = init_bases(opened, pinned=pinned, infer=infer, prune=prune)
-    finish(ctx, InitReport(result, opened.layout.base_file), fmt)
+    for every overlay file that has no entry yet, of every overlay pair (one with --pair)."""
+    reports = each_pair(
+        ctx,
+        lambda d: InitReport(
+            init_bases(d, pinned=pinned, infer=infer, prune=prune), d.layout.base_file
+        ),
+    )
+    finish(ctx, combine(reports), fmt)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import click
 
 from overlay_merge.cli import interactive
-from overlay_merge.cli.context import FORMAT, deployment, finish
+from overlay_merge.cli.context import FORMAT, bump_deployment, finish
 from overlay_merge.core.model import HunkTake
 from overlay_merge.core.resolve import resolve_files
 from overlay_merge.reports.resolve import ResolveReport
@@ -86,7 +86,7 @@ def resolve_command(
     chosen = HunkOptions(hunks, all_hunks, take, no_record, list_only, undo)
     if chosen.given:
         _resolve_hunks(ctx, paths, chosen, fmt)
-    opened = deployment(ctx)
+    opened = bump_deployment(ctx)
     if not paths and fmt == "text" and interactive.is_terminal():
         finish(ctx, interactive.resolve_screen(opened), fmt)
     finish(ctx, ResolveReport(resolve_files(opened, paths)), fmt)
@@ -108,7 +108,7 @@ def _resolve_hunks(
     picking = bool(chosen.hunks or chosen.all_hunks or chosen.take)
     if sum((chosen.undo, chosen.list_only, picking)) > 1:
         raise click.UsageError("--undo, --list and --hunk/--all --take go one at a time")
-    opened = deployment(ctx)
+    opened = bump_deployment(ctx)
     if chosen.undo:
         finish(ctx, UndoReport(undo_last(opened)), fmt)
     if chosen.list_only:

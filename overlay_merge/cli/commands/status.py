@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from overlay_merge.cli.context import FORMAT, PINNED, deployment, finish
+from overlay_merge.cli.context import FORMAT, PINNED, each_pair, finish
 from overlay_merge.core.status import compute_status
+from overlay_merge.reports.pairs import combine
 from overlay_merge.reports.status import StatusReport
 
 
@@ -14,7 +15,11 @@ from overlay_merge.reports.status import StatusReport
 @PINNED
 @click.pass_context
 def status_command(ctx: click.Context, fmt: str, pinned: bool) -> None:
-    """Show where each overlay file stands against the pin (exit 1 if any is not up to date)."""
-    opened = deployment(ctx)
-    result = compute_status(opened, pinned=pinned)
-    finish(ctx, StatusReport(result, opened.layout.base_file), fmt)
+    """Show where each overlay file stands against the pin (exit 1 if any is not up to date).
+
+    Every overlay pair in turn (one with --pair).
+    """
+    reports = each_pair(
+        ctx, lambda d: StatusReport(compute_status(d, pinned=pinned), d.layout.base_file)
+    )
+    finish(ctx, combine(reports), fmt)

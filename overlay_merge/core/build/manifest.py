@@ -127,11 +127,6 @@ def disk_blob(full: str, st: os.stat_result, like: str) -> tuple[str, int] | Non
     return blob_id(data, like), mode
 
 
-def record(full: str, oid: str, mode: int) -> Recorded:
-    """The manifest entry of the file just written at *full*."""
-    return signed(oid, mode, os.lstat(full))
-
-
 def signed(oid: str, mode: int, st: os.stat_result) -> Recorded:
     """The manifest entry of a file holding blob *oid* (git *mode*) whose lstat is *st*."""
     return Recorded(oid, mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)

@@ -183,12 +183,12 @@ def _build_clean(final: Path, shown: str, desired: Desired) -> dict[str, Any]:
     """Write the whole build into a temp sibling, then swap it in for the old folder."""
     temp = make_sibling(final, "tmp")
     try:
-        writer = Writer(temp, shown, {}, direct=True)
-        for path, wanted in desired.files.items():
-            writer.write(path, wanted)
-        for missing in desired.empty_dirs:
-            # As git leaves an uninitialized submodule: an empty folder.
-            writer.make_dirs(missing, itself=True)
+        with Writer(temp, shown, {}, direct=True) as writer:
+            for path, wanted in desired.files.items():
+                writer.write(path, wanted)
+            for missing in desired.empty_dirs:
+                # As git leaves an uninitialized submodule: an empty folder.
+                writer.make_dirs(missing, itself=True)
         write_manifest(temp, writer.files, {})
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
@@ -216,7 +216,8 @@ def _build_in_place(final: Path, shown: str, desired: Desired, *, adopt: bool) -
         recorded.pop(path, None)  # edited by hand: no longer the build's
     recorded.update(changes.refreshed)
     try:
-        _apply(writer, desired, changes)
+        with writer:
+            _apply(writer, desired, changes)
     except BaseException as exc:
         if writer.written or writer.removed or changes.kept or changes.refreshed:
             write_manifest(final, writer.files, {})
