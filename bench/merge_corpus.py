@@ -241,9 +241,11 @@ def _merge(
 
 
 def rows() -> list[tuple[str, tuple[str, ...]]]:
-    """The refined rows: every default rule, parse checks alone, then each rule alone."""
+    """The refined rows: the default rules, with each rule that is off, every rule, parse
+    checks alone, then each rule alone."""
     return [
         ("refined", DEFAULT_RULES),
+        *((f"refined +{n}", (*DEFAULT_RULES, n)) for n in RULES if n not in DEFAULT_RULES),
         ("refined, all rules", tuple(RULES)),
         ("parse check only", ()),
         *((f"+{name}", (name,)) for name in RULES),
@@ -375,7 +377,8 @@ def judge_suggestions(
         there = committed[i]
         tally.hunks["(left)", "hunks" if there is None else "aligned"] += 1
         takes = [t for t in HunkTake if there is not None and taken(region, t) == there]
-        tally.hunks["(take)", str(takes[0]) if takes else "none"] += 1
+        if there is not None:
+            tally.hunks["(take)", str(takes[0]) if takes else "none"] += 1
         for name in (*KINDS, "(suggested)"):
             kinds = DEFAULT_KINDS if name == "(suggested)" else (name,)
             found = suggest(region.base, region.ours, region.theirs, filetype, kinds)
@@ -459,7 +462,8 @@ def suggestion_table(total: Tally) -> list[str]:
         f"({_percent(offered, left)})"
     )
     takes = ", ".join(f"{t}: {total.hunks['(take)', str(t)]}" for t in (*HunkTake, "none"))
-    out.append(f"committed there (aligned hunks): {takes}")
+    aligned = total.hunks["(left)", "aligned"]
+    out.append(f"committed there ({aligned} hunks placed in the commit): {takes}")
     return out
 
 

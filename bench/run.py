@@ -11,7 +11,7 @@ target, 5% of those conflicting) and times, side by side:
 
 1. overlay-merge: `bump TARGET --dry-run --format json`, and the other
    commands that exist (`check`, `init --infer`, `build --clean`, and `build` in
-   place: unchanged, and after a bump);
+   place: unchanged, and after a bump; each build after the previous one is on disk);
 2. the reference launcher's approach: a shell loop that, for every overlay
    file, extracts base and target versions and runs `git merge-file`;
 3. `git merge-tree --write-tree` between a branch holding the overlay applied
@@ -293,25 +293,30 @@ def overlay_merge_commands(dep: Deployment) -> list[tuple[str, list[str]]]:
     help_text = subprocess.run([exe, "--help"], check=True, capture_output=True, text=True).stdout
     if " check " in help_text:
         commands.append(("check", ["check", "--against", dep.target, "--format", "json"]))
-    if " build " in help_text:
-        # The old full copy (a fresh folder swapped in); the in-place rebuilds are
-        # timed by build_in_place_cases.
-        commands.append(("build --clean (full copy)", ["build", "--allow-drift", "--clean"]))
     return commands
 
 
-def build_in_place_cases(dep: Deployment) -> list[tuple[str, str, list[str]]]:
-    """(name, untimed preparation, timed command) of the in-place rebuilds: unchanged,
-    and after a bump (the pin moved from the base to the target, no merge)."""
+# Before each timed build the previous one is flushed to disk (untimed `sync`), as a
+# build dir that has stood a while is: files freed while still in the page cache
+# (written seconds before, their blocks not yet allocated) cost next to nothing to
+# replace or remove, which flattered the full copy that removes the old folder.
+SYNC = "sync"
+
+
+def build_cases(dep: Deployment) -> list[tuple[str, str, list[str]]]:
+    """(name, untimed preparation, ``overlay-merge`` arguments) of the builds: the old full
+    copy (``--clean``), and in place unchanged and after a bump (the pin moved from the
+    base to the target, no merge)."""
     exe = str(Path(sys.executable).with_name("overlay-merge"))
     pin = "git -C skyportal update-ref --no-deref HEAD"
     build = f'"{exe}" build --allow-drift > /dev/null'
     return [
-        ("build in place, unchanged", f"{pin} {dep.base} && {build}", [exe, "build"]),
+        ("build --clean (full copy)", f"{pin} {dep.base} && {SYNC}", ["build", "--clean"]),
+        ("build in place, unchanged", f"{pin} {dep.base} && {build} && {SYNC}", ["build"]),
         (
             "build in place, after a bump",
-            f"{pin} {dep.base} && {build} && {pin} {dep.target}",
-            [exe, "build", "--allow-drift"],
+            f"{pin} {dep.base} && {build} && {SYNC} && {pin} {dep.target}",
+            ["build", "--allow-drift"],
         ),
     ]
 
@@ -346,10 +351,9 @@ def run_size(size: str, runs: int, workdir: Path) -> list[dict[str, object]]:
         measure(name, [exe, *args], dep.root, runs, args)
         for name, args in overlay_merge_commands(dep)
     ]
-    if any(name.startswith("build") for name, _ in overlay_merge_commands(dep)):
-        for name, prepare, cmd in build_in_place_cases(dep):
-            results.append(measure(name, cmd, dep.root, runs, prepare=prepare))
-        git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)
+    for name, prepare, args in build_cases(dep):
+        results.append(measure(name, [exe, *args], dep.root, runs, args, prepare=prepare))
+    git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)
     results.append(measure("init --infer (pin = target)", infer_command(dep), dep.root, runs))
     (dep.root / ".overlay-base").write_bytes(bases)
     git(dep.root / "skyportal", "update-ref", "--no-deref", "HEAD", dep.base)

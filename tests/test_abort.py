@@ -29,7 +29,7 @@ UNTOUCHED = "README.md"  # the same at s1 and s2
 
 def test_an_upstream_file_edited_after_the_bump_is_refused_then_saved(sample: Sample) -> None:
     before = _state(sample)
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     edited = sample.upstream / CHANGED_BY_BUMP
     edited.write_bytes(edited.read_bytes() + b"# my fix on the new upstream\n")
     mine = edited.read_bytes()
@@ -46,7 +46,7 @@ def test_an_upstream_file_edited_after_the_bump_is_refused_then_saved(sample: Sa
 
 
 def test_an_upstream_edit_the_bump_never_touched_is_kept(sample: Sample) -> None:
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     kept = sample.upstream / UNTOUCHED
     kept.write_bytes(b"my local notes on the upstream README\n")
     assert run_cli(sample.deployment, "abort").exit_code == 0
@@ -56,7 +56,7 @@ def test_an_upstream_edit_the_bump_never_touched_is_kept(sample: Sample) -> None
 
 
 def test_a_commit_made_after_an_update_survives_abort(sample: Sample) -> None:
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     (sample.deployment / "NOTES.md").write_bytes(b"unrelated work\n")
     git(sample.deployment, "add", "NOTES.md")
     git(sample.deployment, "commit", "-qm", "unrelated work")
@@ -77,7 +77,7 @@ def test_a_file_staged_after_the_bump_stays_staged(sample: Sample) -> None:
 
 
 def test_an_upstream_head_moved_after_the_bump_is_refused(sample: Sample) -> None:
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     (sample.upstream / "LOCAL.md").write_bytes(b"a local upstream commit\n")
     git(sample.upstream, "add", "LOCAL.md")
     git(sample.upstream, "commit", "-qm", "local")
@@ -274,7 +274,7 @@ def test_build_from_a_sparse_partial_clone_fetches_or_says_one_line(sample: Samp
     remotes = _partial_clone_upstream(sample)
     outside = "skyportal/app_server.py"  # not an overlay file; s2 changes it
     git(sample.upstream, "sparse-checkout", "set", "--no-cone", "/*", f"!/{outside}")
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     # Outside the sparse set: the blob of s2's version was never fetched.
     logo = git(sample.upstream, "rev-parse", f"{sample.commits['s2']}:{outside}")
     missing = git(sample.upstream, "rev-list", "--objects", "--missing=print", "HEAD")
@@ -298,7 +298,7 @@ def test_an_edit_after_a_forced_bump_to_a_backed_up_file_is_refused(sample: Samp
     edited = sample.upstream / CHANGED_BY_BUMP
     edited.write_bytes(edited.read_bytes() + b"# before the bump\n")
     before = _state(sample)
-    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 5
     edited.write_bytes(edited.read_bytes() + b"# after the bump\n")
     refused = run_cli(sample.deployment, "abort")
     assert_one_line_error(refused, f"skyportal/{CHANGED_BY_BUMP}: changed since the bump")

@@ -120,14 +120,17 @@ def test_without_a_choice_and_no_terminal_the_plan_is_printed(sample: Sample) ->
 def test_cancel_changes_nothing(sample: Sample) -> None:
     before = _state(sample)
     result = run_cli(sample.deployment, "bump", "--choice", "cancel")
-    assert (result.exit_code, result.output) == (0, "cancelled: nothing changed\n")
+    assert (result.exit_code, result.output) == (
+        6,
+        "cancelled: nothing changed\nchoice: cancel; outcome: cancelled (exit 6)\n",
+    )
     assert _state(sample) == before
 
 
 def test_update_moves_only_the_pin_and_abort_moves_it_back(sample: Sample) -> None:
     before = _state(sample)
     result = run_cli(sample.deployment, "bump", "--choice", "update")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 5, result.output  # updated anyway
     after = _state(sample)
     assert git(sample.deployment / "skyportal", "rev-parse", "HEAD") == sample.commits["s2"]
     changed = {k for k in before if before[k] != after.get(k)} | (set(after) - set(before))
@@ -412,7 +415,7 @@ def test_uncommitted_upstream_change_is_refused(sample: Sample) -> None:
     refused = run_cli(sample.deployment, "bump", "--choice", "update")
     assert refused.exit_code == 3 and "upstream working tree" in refused.output
     assert _state(sample) == before
-    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 5
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert readme.read_bytes() == b"local\n"
     assert _state(sample) == before
@@ -497,7 +500,7 @@ def test_many_files_with_different_bases(sample: Sample, count: int) -> None:
         run_cli(sample.deployment, "bump", u2, "--dry-run", "--format", "json").output
     )
     assert [f["state"] for f in plan["files"]] == ["clean"] * count
-    assert run_cli(sample.deployment, "bump", u2, "--choice", "cancel").exit_code == 0
+    assert run_cli(sample.deployment, "bump", u2, "--choice", "cancel").exit_code == 6
     assert _state(sample) == before
     assert run_cli(sample.deployment, "bump", u2, "--choice", "merge").exit_code == 0
     merged = body.replace(b"line 0\n", b"line 0 overlay\n").replace(
@@ -507,7 +510,7 @@ def test_many_files_with_different_bases(sample: Sample, count: int) -> None:
     assert set(_bases(sample).values()) == {u2}
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert _state(sample) == before
-    assert run_cli(sample.deployment, "bump", u2, "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", u2, "--choice", "update").exit_code == 5
     assert all((overlay / n).read_bytes() != merged for n in names)
 
 
@@ -563,7 +566,7 @@ def test_edits_inside_the_nested_submodule_are_refused_then_backed_up(sample: Sa
     assert refused.exit_code == 3
     assert "skyportal/baselayer/app/app_server.py: uncommitted changes" in refused.output
     assert _state(sample) == before
-    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 5
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert nested_file.read_bytes().endswith(b"# my local fix\n")
     assert _state(sample) == before
@@ -577,7 +580,7 @@ def test_an_untracked_upstream_file_the_target_adds_is_not_overwritten(sample: S
         refused.output
     )
     assert mine.read_bytes() == b"MY LOCAL WORK\n"
-    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update", "--force").exit_code == 5
     assert run_cli(sample.deployment, "abort").exit_code == 0
     assert mine.read_bytes() == b"MY LOCAL WORK\n"
 
@@ -594,7 +597,7 @@ def test_a_held_index_lock_is_one_line_before_anything_is_written(sample: Sample
 
 
 def test_abort_refuses_a_bump_that_was_committed(sample: Sample) -> None:
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     git(sample.deployment, "commit", "-qam", "bump skyportal")
     refused = run_cli(sample.deployment, "abort")
     assert refused.exit_code == 3 and "was committed" in refused.output
@@ -608,7 +611,7 @@ def test_untracked_excluded_files_do_not_block_a_bump(sample: Sample) -> None:
     generated.parent.mkdir(parents=True)
     generated.write_bytes(b"\x00generated")
     result = run_cli(sample.deployment, "--exclude", "*.fits", "bump", "--choice", "update")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 5, result.output
     assert generated.read_bytes() == b"\x00generated"
 
 

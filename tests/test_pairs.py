@@ -447,7 +447,7 @@ def test_the_bump_screen_one_pair_at_a_time(pairs: Pairs, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(BumpApp, "run", run)
     result = _cli(pairs.root, "bump")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 6, result.output  # both cancelled: nothing changed
     assert [t.split(" ")[:3] for t in titles] == [
         ["bump", "pair", "skyportal:"],
         ["bump", "pair", "fink:"],

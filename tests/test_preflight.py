@@ -227,5 +227,5 @@ def test_a_nested_submodule_that_does_not_move_is_not_reported(sample: Sample) -
     run_cli(sample.deployment, "init", "--prune")
     git(sample.deployment, "commit", "-qam", "prune")
     result = run_cli(sample.deployment, "bump", target, "--choice", "update")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 5, result.output
     assert "baselayer not moved" not in result.output

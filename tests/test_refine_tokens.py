@@ -11,10 +11,10 @@ CONFIG_JS = "export const server = { host: 'localhost', port: 8000, debug: false
 
 
 def test_two_different_words_changed_on_one_line_are_both_kept() -> None:
-    ours = CONFIG_JS.replace("localhost", "0.0.0.0")
+    ours = CONFIG_JS.replace("localhost", "example.org")
     theirs = CONFIG_JS.replace("8000", "8080")
     merged = resolved(CONFIG_JS, ours, theirs, "config.js", "tokens")
-    assert merged == "export const server = { host: '0.0.0.0', port: 8080, debug: false };\n"
+    assert merged == "export const server = { host: 'example.org', port: 8080, debug: false };\n"
 
 
 def test_python_words_inside_lines_with_the_indentation_kept() -> None:
@@ -53,6 +53,20 @@ def test_never_python_indentation_nor_yaml_structure() -> None:
     hunk = Hunk(*(tuple(t.encode().splitlines(keepends=True)) for t in (yaml, nested,
                 yaml.replace("80", "81"))), b"", b"", FileType.YAML)  # fmt: skip
     assert tokens(hunk) is None
+
+
+def test_numbers_changed_on_one_line_by_both_sides_stay_a_conflict() -> None:
+    base = "version_info = (6, 1, 0, 'final', 0)\n"
+    ours = "version_info = (6, 2, 0, 'beta', 0)\n"
+    theirs = "version_info = (6, 1, 1, 'final', 0)\n"
+    stays_conflict(base, ours, theirs, "pkg/__init__.py", "tokens")
+
+
+def test_lines_added_or_removed_are_left_to_the_line_rules() -> None:
+    base = "const a = f(1, 'x');\nconst b = 2;\n"
+    ours = "const a = f(1, 'y');\n"  # a word changed, a line removed
+    theirs = "const a = g(1, 'x');\nconst b = 2;\n"
+    stays_conflict(base, ours, theirs, "lib.js", "tokens")
 
 
 def test_tokens_give_the_text_back() -> None:

@@ -134,7 +134,7 @@ def test_cancel_keys_change_nothing(sample: Sample, key: str) -> None:
     before = tree_digest(sample.deployment)
     app = drive(_bump_app(sample), key)
     assert isinstance(app.return_value, CancelReport)
-    assert app.return_code == 0
+    assert app.return_code == 6  # cancelled: nothing changed
     assert tree_digest(sample.deployment) == before
 
 
@@ -234,7 +234,7 @@ def test_update_after_confirmation_moves_only_the_pin(sample: Sample, tmp_path: 
     expected = _cli_copy(sample, tmp_path, "--choice", "update")
     app = drive(_bump_app(sample), "k", "u", "y")  # a decision does not matter to an update
     assert isinstance(app.return_value, ApplyReport)
-    assert app.return_code == 0
+    assert app.return_code == 5
     assert _overlay_state(sample.deployment) == expected
     assert expected["<pin>"] == sample.commits["s2"]
 
@@ -489,7 +489,7 @@ def test_review_is_read_only(sample: Sample) -> None:
 
 def test_review_lists_the_commits_from_the_bases_to_the_pin(sample: Sample) -> None:
     # After an update anyway the pin moved on and every base stayed behind it.
-    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 0
+    assert run_cli(sample.deployment, "bump", "--choice", "update").exit_code == 5
     deployment = open_at(load_layout(sample.deployment))
     plan = plan_bump(deployment, deployment.pin())
     assert plan.commits == ()  # the target is the pin: the bump's own list is empty
@@ -556,7 +556,7 @@ def test_bump_quit_without_choosing_is_a_cancel(
     before = tree_digest(sample.deployment)
     monkeypatch.setattr(BumpApp, "run", _scripted("ctrl+q"))
     result = run_cli(sample.deployment, "bump", "--format", "json")
-    assert result.exit_code == 0 and json.loads(result.output)["choice"] == "cancel"
+    assert result.exit_code == 6 and json.loads(result.output)["choice"] == "cancel"
     assert tree_digest(sample.deployment) == before
 
 
@@ -644,7 +644,7 @@ def test_an_empty_overlay(sample: Sample) -> None:
         "y",
     )
     assert "the overlay is empty" in infos[0]
-    assert app.return_code == 0
+    assert app.return_code == 5  # updated anyway
 
 
 def test_an_up_to_date_overlay_says_so(sample: Sample) -> None:
@@ -811,7 +811,7 @@ def test_a_scroll_asked_before_the_layout_is_pending_until_it_lands() -> None:
 
 @pytest.mark.parametrize(
     ("keys", "code", "next_command"),
-    [(("c",), 0, "bump"), (("u", "y"), 0, "status"), (("m", "y", "q"), 1, "resolve")],
+    [(("c",), 6, "bump"), (("u", "y"), 5, "status"), (("m", "y", "q"), 1, "resolve")],
 )
 def test_demo_exits_and_says_what_next_like_bump(
     tmp_path: Path,

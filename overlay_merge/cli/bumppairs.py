@@ -16,7 +16,8 @@ from overlay_merge.cli.context import each_pair
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.journal import unfinished_pair
 from overlay_merge.reports.base import Report
-from overlay_merge.reports.pairs import NotBumpedReport, combine
+from overlay_merge.reports.bump import combine_bump
+from overlay_merge.reports.pairs import NotBumpedReport
 
 
 def bump_pairs(
@@ -35,4 +36,4 @@ def bump_pairs(
             stopped.append(name)
         return report
 
-    return combine(each_pair(ctx, bump))
+    return combine_bump(each_pair(ctx, bump))

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from overlay_merge.core.model import BumpChoice
 from overlay_merge.reports.base import Report
 
 if TYPE_CHECKING:
@@ -36,21 +35,23 @@ def carry_out(
     *,
     force: bool = False,
 ) -> Report:
-    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*."""
-    from overlay_merge.core.apply import apply_merge, apply_update  # noqa: PLC0415
-    from overlay_merge.core.decisions import decide  # noqa: PLC0415
-    from overlay_merge.reports.bump import ApplyReport, CancelReport  # noqa: PLC0415
+    """Apply *choice* (``merge``, ``update``, ``cancel``) to *plan* with the *decisions*:
+    the API's own :func:`overlay_merge.api.carry_out`, so the CLI and a launcher calling
+    the API carry a choice out alike (nothing to bump writes nothing whatever the choice)."""
+    from overlay_merge.api import carry_out as api_carry_out  # noqa: PLC0415
 
-    choice = BumpChoice(choice)
-    if choice == BumpChoice.CANCEL:
-        return CancelReport(plan)
-    decided = decide(plan, decisions)
-    apply = apply_merge if choice == BumpChoice.MERGE else apply_update
-    return ApplyReport(decided, apply(deployment, decided, force=force))
+    return api_carry_out(deployment, plan, choice, decisions, force=force)
 
 
 def bump_screen(deployment: Deployment, plan: BumpPlan, *, force: bool = False) -> Report:
-    """Open the bump screen on *plan*; the report of what the maintainer chose."""
+    """Open the bump screen on *plan*; the report of what the maintainer chose.
+
+    With nothing to bump there is nothing to choose: no screen opens.
+    """
+    from overlay_merge.reports.bump import UpToDateReport, up_to_date  # noqa: PLC0415
+
+    if up_to_date(plan):
+        return UpToDateReport(plan)
     from overlay_merge.tui.app import run_bump  # noqa: PLC0415 - textual only when used
 
     apply = partial(carry_out, deployment, plan, force=force)

@@ -13,8 +13,9 @@ none is sure about gets none.  Kinds are kept only where the corpus
   trailing blanks in YAML or text) → the other side;
 - ``contained``: one side's change is part of the other's (the larger side
   keeps what the smaller added and removes what it removed) → the larger;
-- ``append``: both sides only insert lines at the same place → both, the
-  overlay's first (as ``git merge-file --union`` orders them).
+- ``append`` (off by default): both sides only insert lines at the same
+  place → both, the overlay's first (as ``git merge-file --union`` orders
+  them); on the corpus the maintainer wrote neither take there most often.
 """
 
 from __future__ import annotations
@@ -170,7 +171,8 @@ KINDS: Final[dict[str, Kind]] = {
     "contained": contained,
     "append": append,
 }
-# bench/merge_corpus.py: the kinds right at least ~70% of the time they are offered.
+# bench/merge_corpus.py (README, Merge quality), right/wrong where judged: reformat 12/3,
+# contained 57/15; append 9/56 is off.
 DEFAULT_KINDS: Final = ("reformat", "contained")
 
 

@@ -16,7 +16,7 @@ from overlay_merge.core.takes import (
     UndoResult,
 )
 from overlay_merge.reports.base import Report, plural, short
-from overlay_merge.reports.bump import ApplyReport
+from overlay_merge.reports.bump import ApplyReport, BumpOutcome, outcome_line
 
 SUGGESTED = "suggested"  # ``--take suggested``: each hunk its own suggestion's take
 
@@ -264,7 +264,21 @@ class HunkSessionReport(Report):
             "conflicts_left": list(self.left),
             "choices": list(self.done),
         }
+        if isinstance(self.before, ApplyReport):
+            document["outcome"] = self.outcome  # the merge's, as things stand after the screen
         return document if self.before is None else {**self.before.as_json(), **document}
+
+    @property
+    def outcome(self) -> BumpOutcome | None:
+        """After a merge: ``merged`` once nothing is left, else ``conflicts-left``."""
+        if not isinstance(self.before, ApplyReport):
+            return None
+        return BumpOutcome.CONFLICTS_LEFT if self.left else BumpOutcome.MERGED
+
+    @property
+    def choice(self) -> str | None:
+        """The bump's choice when the screen opened after a merge."""
+        return self.before.choice if isinstance(self.before, ApplyReport) else None
 
     def text_lines(self) -> list[str]:
         lines: list[str] = []
@@ -288,4 +302,7 @@ class HunkSessionReport(Report):
             )
         else:
             lines.append("every conflict is resolved; review with `git diff`, then commit")
+        if isinstance(self.before, ApplyReport):  # the bump screen's last line, as bump's
+            outcome = BumpOutcome.CONFLICTS_LEFT if self.left else BumpOutcome.MERGED
+            lines.append(outcome_line(self.before.choice, outcome, self.return_code))
         return lines

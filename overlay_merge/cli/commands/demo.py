@@ -12,7 +12,7 @@ from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.status import compute_status
 from overlay_merge.demo import make_sample
-from overlay_merge.reports.base import Report
+from overlay_merge.reports.base import EXIT_FOUND, Report
 from overlay_merge.reports.bump import CancelReport, PlanReport
 from overlay_merge.reports.status import StatusReport
 
@@ -55,7 +55,7 @@ def demo_command(ctx: click.Context, directory: Path) -> None:
 def _demo_next(deployment: Path, report: Report | None) -> str:
     """The demo's last line: what to run next, after the choice made on the screen (if any)."""
     where = f"next: cd {deployment} && overlay-merge"
-    if report is not None and report.return_code:
+    if report is not None and report.return_code == EXIT_FOUND:
         return (
             f"{where} resolve   (the hunk screen on the conflicts left; "
             "or: diff --merged, status, abort)"

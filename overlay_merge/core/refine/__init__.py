@@ -36,8 +36,9 @@ RULES: Final[dict[str, Rule]] = {
     "adjacent": adjacent,
     "tokens": tokens,
 }
-# bench/merge_corpus.py, 1,585 file merges: ``unordered`` resolved one hunk, wrongly
-# (more wrong than right: off by default); ``adjacent`` 44 right, 2 wrong; ``whitespace`` 1, 0.
+# bench/merge_corpus.py, 2,650 file merges (README, Merge quality), hunks right/wrong alone:
+# ``unordered`` 0/2 (off); ``adjacent`` 122/14; ``whitespace`` 1/0; ``tokens`` 65/9, but over
+# the defaults it adds 5 exact file merges for 4 wrong ones: off (a wrong merge costs more).
 DEFAULT_RULES: Final = ("whitespace", "adjacent")
 
 __all__ = [

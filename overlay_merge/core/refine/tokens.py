@@ -9,9 +9,11 @@ insertion beside the other side's edit, have no order the rule could
 know).  An edit both sides made alike is applied once.  The result must
 differ from both sides.
 
-Where whitespace is syntax or may be (Python, YAML, any text; all but
-``model.WHITESPACE_FREE``), both sides must keep the base's lines and
-each line's indentation: only words inside lines may change.
+Only words inside lines: both sides must keep the base's lines and each
+line's indentation (never Python indentation nor YAML structure; a line
+added or removed is the line rules' business).  Two sides that both change
+a number on one line (a version, most often: ``6.2.0`` and ``6.1.1`` are not
+``6.2.1``) stay a conflict.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from difflib import SequenceMatcher
 from typing import Final
 
-from overlay_merge.core.refine.model import WHITESPACE_FREE, Hunk, Lines
+from overlay_merge.core.refine.model import Hunk, Lines
 
 TOKEN: Final = re.compile(rb"[\w\x80-\xff]+|\r?\n|[ \t\f\v]+|.", re.DOTALL)
 # A token diff costs the product of the sides' lengths: larger hunks are left to the maintainer.
@@ -53,6 +55,15 @@ def _apart(a: Edit, b: Edit, base: tuple[bytes, ...]) -> bool:
     return any(token.strip() for token in between)
 
 
+def _numbered(base: tuple[bytes, ...], edits: list[Edit]) -> set[int]:
+    """The base lines (0-based) where *edits* change a number."""
+    found = set()
+    for start, end, new in edits:
+        if any(t.isdigit() for t in (*base[start:end], *new)):
+            found.add(base[:start].count(b"\n"))
+    return found
+
+
 def _indent(line: bytes) -> bytes:
     return line[: len(line) - len(line.lstrip(b" \t"))]
 
@@ -74,9 +85,7 @@ def tokens(hunk: Hunk) -> Lines | None:
     """Both sides' token edits applied to the base when they are apart (see the module doc)."""
     if not hunk.base or not hunk.ours or not hunk.theirs:
         return None
-    if hunk.filetype not in WHITESPACE_FREE and not (
-        _same_shape(hunk.base, hunk.ours) and _same_shape(hunk.base, hunk.theirs)
-    ):
+    if not (_same_shape(hunk.base, hunk.ours) and _same_shape(hunk.base, hunk.theirs)):
         return None
     base, ours, theirs = tokenize(hunk.base), tokenize(hunk.ours), tokenize(hunk.theirs)
     if max(len(base), len(ours), len(theirs)) > MAX_TOKENS:
@@ -85,6 +94,8 @@ def tokens(hunk: Hunk) -> Lines | None:
     other = [e for e in other if e not in mine]  # made alike on both sides: once
     if not mine or not other or not all(_apart(a, b, base) for a in mine for b in other):
         return None
+    if _numbered(base, mine) & _numbered(base, other):
+        return None  # numbers changed on one line by both sides: a version, most likely
     result: list[bytes] = []
     at = 0
     for start, end, new in sorted(mine + other, key=lambda e: (e[0], e[1])):
