@@ -108,6 +108,7 @@ def test_json_has_every_key_for_every_file() -> None:
         "conflict_lines",  # added with the overlay's line numbers: [] but for conflicts
         "grade",  # added with depends-on-changed: null for every other file
         "dependencies",
+        "refinements",  # added with --strategy refined's provenance: [] unless a rule fired
     }
     assert all(set(f) == keys for f in doc["files"])
     assert doc["against"] == "release/1,2" and doc["pin"] == PIN

@@ -1,6 +1,7 @@
 """Snapshots at 80x24 and 160x48: the bump screen, the hunk screen (stacked at 80
-columns, side by side at 160, changed words marked), the help scrolled to its end,
-and the files decided as a whole (deleted upstream, binary, converged).
+columns, side by side at 160, changed words marked; a suggestion and a hunk a rule
+resolved), the help scrolled to its end, and the files decided as a whole (deleted
+upstream, binary, converged).
 
 Each is taken once the app settled (``test_tui.steps``), never after a pause.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import run_cli
+from rulehunks import add_change
 from test_tui import _bump_app, select, steps
 from test_tui_decide import LEGACY, LOGO, _deployment, pick
 
@@ -77,3 +79,29 @@ def test_snapshot_hunk_screen_help_scrolled_to_its_end(
 ) -> None:
     app = _resolve(sample)
     assert snap_compare(app, terminal_size=size, run_before=steps("question_mark", "end"))
+
+
+# A rule's hunk (adjacent: lines 3-4) above a conflict whose overlay side only changes
+# quotes (suggested: upstream), close enough to share the screen.
+def _limits(sources: bytes, groups: bytes, name: bytes) -> bytes:
+    middle = b"MAX_SOURCES = " + sources + b"\nMAX_GROUPS = " + groups
+    return b'"""Limits."""\n# a\n' + middle + b"\n# b\n# c\n# d\nNAME = " + name + b"\n# e\n"
+
+
+_RULED = (
+    _limits(b"100", b"10", b'"limits"'),
+    _limits(b"500", b"10", b"'limits'"),
+    _limits(b"100", b"20", b'"site"'),
+)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_hunk_screen_with_a_suggestion_and_a_rule_hunk(
+    sample: Sample, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    # The conflict selected: its suggestion in the header, the rule's lines coloured above it.
+    change = add_change(sample, "skyportal/limits.py", _RULED)
+    merge = ("bump", change.target, "--choice", "merge", "--strategy", "refined")
+    assert run_cli(sample.deployment, *merge).exit_code == 1
+    app = ResolveApp(_deployment(sample))
+    assert snap_compare(app, terminal_size=size, run_before=steps("n"))

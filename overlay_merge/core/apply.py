@@ -41,6 +41,7 @@ from overlay_merge.core.preflight import (
     ensure_checkout_objects,
     nested_moves,
 )
+from overlay_merge.core.provenance import RuleHunk, kept
 
 # Called after every single write of a bump, with what was written.  Tests
 # use it to stop a bump between any two writes and check that abort recovers.
@@ -282,6 +283,9 @@ def _fill_journal(
     journal.conflicts = [f.target_path for f in conflicts]
     # Only a merge moves files; `resolve` reads the moves back.
     journal.renames = _moves(plan) if journal.choice == BumpChoice.MERGE else {}
+    journal.strategy = plan.strategy
+    if journal.choice == BumpChoice.MERGE:
+        journal.rule_hunks = rule_hunks_of(plan)
 
 
 def _write_all(
@@ -402,3 +406,17 @@ def _register(repo: DeploymentRepo, layout: Layout, item: FilePlan) -> None:
     theirs = None if item.state == BumpState.DELETED_UPSTREAM else pair_of(item.theirs)
     base = None if item.state == BumpState.ADDED_UPSTREAM else pair_of(item.base)
     repo.register_conflict(_rel(layout, item.target_path), base, pair_of(item.ours), theirs)
+
+
+def rule_hunks_of(plan: BumpPlan) -> dict[str, list[RuleHunk]]:
+    """Per file a merge writes as merged, the hunks rules resolved there (the journal's)."""
+    found = {}
+    for item in plan.files:
+        if item.decision != Decision.TAKE_MERGE or not item.refinements:
+            continue
+        found[item.target_path] = [
+            kept(r.rule, r.line, r.lines, None if u is None else (u.at, u.resolved, u.plain))
+            for r in item.refinements
+            for u in (r.undo,)
+        ]
+    return found

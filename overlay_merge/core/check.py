@@ -31,7 +31,7 @@ from overlay_merge.core.layout import Layout
 from overlay_merge.core.markers import first_marker_line
 from overlay_merge.core.model import CONFLICTING, BumpState, FileKind, RenameSource, StatusState
 from overlay_merge.core.plan import FilePlan, plan_overlay
-from overlay_merge.core.refine import Strategy
+from overlay_merge.core.refine import Refinement, Strategy
 from overlay_merge.core.refusals import Held
 from overlay_merge.core.status import OverlaySurvey, survey_overlay
 
@@ -65,6 +65,8 @@ class FileCheck:
     renamed_by: RenameSource | None = None  # how ``renamed_to`` was found
     # Upstream's files of the same module the file stays beside (a failure)
     shadows: tuple[str, ...] = ()
+    # --strategy refined: the hunks of the dry-run merge a rule resolved
+    refinements: tuple[Refinement, ...] = ()
 
     @property
     def grade(self) -> Grade | None:
@@ -196,6 +198,7 @@ def _planned(plan: FilePlan) -> FileCheck:
         conflict_lines=ranges,
         renamed_by=plan.renamed_by,
         shadows=plan.shadowing,
+        refinements=plan.refinements,
     )
 
 

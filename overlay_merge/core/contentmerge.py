@@ -18,7 +18,8 @@ from overlay_merge.core.git.model import MODE_LINK, MergeStyle
 from overlay_merge.core.markers import narrow_markers, wide_marker_size
 from overlay_merge.core.model import Side
 from overlay_merge.core.refine import DEFAULT_RULES, RULES, Refinement, Strategy, file_type
-from overlay_merge.core.refine.engine import refine_merge
+from overlay_merge.core.refine.engine import Refined, refine_merge
+from overlay_merge.core.refine.plain import plain_hunk, undo_all
 from overlay_merge.core.refine.validate import invalid_reason, whole_conflict
 
 
@@ -117,9 +118,41 @@ def _refined(
             filetype, sides[1], sides[2], refined.content
         ):
             return plain  # the rules' file does not parse: the plain conflict stands
-        return replace(outcome, refinements=refined.refinements)
+        return replace(outcome, refinements=_with_undo(outcome, plain, refined, labels, size))
     reason = invalid_reason(filetype, sides[1], sides[2], line[0])
     if reason is None:
         return plain
     whole = _outcome(whole_conflict(*sides, style, size), False, mode, labels, size)
     return MergeOutcome(whole.content, mode, whole.conflict_hunks, invalid=reason)
+
+
+def _with_undo(
+    outcome: MergeOutcome,
+    plain: MergeOutcome,
+    refined: Refined,
+    labels: tuple[str, str, str],
+    size: int,
+) -> tuple[Refinement, ...]:
+    """*refined*'s refinements, each with the way back to its plain conflict.
+
+    One resolved hunk: back to the line merge itself (what ``--strategy line``
+    writes, byte for byte); more: to the merge leaving only that one unresolved,
+    offered only when all of them together give the line merge exactly.
+    """
+    refinements = refined.refinements
+    if outcome.content is None:
+        return refinements
+    if len(refinements) == 1:
+        others: tuple[bytes | None, ...] = (plain.content,)
+    else:
+        others = tuple(
+            None if c is None else _outcome(c, False, outcome.mode, labels, size).content
+            for c in refined.without
+        )
+    undos = [None if o is None else plain_hunk(outcome.content, o) for o in others]
+    kept = [u for u in undos if u is not None]
+    # Each way back must be its hunk's alone: all of them together give the line merge
+    # exactly, or none is offered (git re-aligned the other hunks when merging again).
+    if len(kept) != len(refinements) or undo_all(outcome.content, kept) != plain.content:
+        return refinements
+    return tuple(replace(r, undo=u) for r, u in zip(refinements, undos, strict=True))

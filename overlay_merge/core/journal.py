@@ -10,6 +10,7 @@ whatever point a bump is stopped at (an error, Ctrl-C, a killed process),
 restoring the journal's backups gives back the state before the bump byte
 for byte.
 
+Its records (a backup, a HEAD, a hunk choice) are in :mod:`.journalrecords`.
 The bump's lifecycle lives here (docs/design.md §5): its :class:`Phase`, the
 :class:`Journal` methods that move it on (``mark_written``, ``mark_resolved``,
 ``mark_unresolved``), and the guards every command asks (:func:`require_bump`,
@@ -33,9 +34,13 @@ from typing import Any, TypeVar
 from overlay_merge.core.errors import OverlayMergeError, quote
 from overlay_merge.core.fsatomic import write_bytes_atomic
 from overlay_merge.core.git.deployment import open_deployment
+from overlay_merge.core.journalrecords import Backup as Backup  # noqa: PLC0414 - re-exported
+from overlay_merge.core.journalrecords import HeadState as HeadState  # noqa: PLC0414
+from overlay_merge.core.journalrecords import HunkChoice as HunkChoice  # noqa: PLC0414
 from overlay_merge.core.lock import holds
 from overlay_merge.core.model import BumpChoice, HunkTake, ValueEnum, short_sha
 from overlay_merge.core.paths import path_problem
+from overlay_merge.core.provenance import RuleHunk, rule_hunks_from, rule_hunks_problem
 
 VERSION = 1
 _BACKUP_NAME = re.compile(r"[0-9]{6}")
@@ -64,41 +69,6 @@ class BumpProgress(ValueEnum):
 
 
 ANY_PHASE: frozenset[Phase] = frozenset(Phase)
-
-
-@dataclass
-class Backup:
-    """A file as it was before the bump: a backup name, or None if it did not exist."""
-
-    backup: str | None
-    mode: int = 0o100644
-
-
-@dataclass
-class HeadState:
-    """A repository HEAD as it was: its branch (None if detached) and commit."""
-
-    ref: str | None
-    commit: str
-
-
-@dataclass
-class HunkChoice:
-    """One hunk-by-hunk choice (``resolve --hunk``, the hunk screen), so it can be undone.
-
-    ``backup`` holds the file's bytes before the choice; ``base`` its
-    ``.overlay-base`` entry before the choice (the choice may have resolved
-    the file, recording a new one).
-    """
-
-    path: str  # overlay path of a conflict of this bump
-    hunks: list[int]
-    take: HunkTake
-    backup: str
-    base: str | None = None
-    suggested: bool = (
-        False  # ``--take suggested``: each hunk took its suggestion (*take*: the first's)
-    )
 
 
 @dataclass
@@ -134,6 +104,10 @@ class Journal:
     # leave a file holding neither version.  abort saves such files, then
     # restores them, instead of refusing.
     moving: list[str] = field(default_factory=list)
+    # How the bump merged (``--strategy``), and per overlay path it wrote the
+    # hunks rules resolved there (core/provenance.py).
+    strategy: str = "line"
+    rule_hunks: dict[str, list[RuleHunk]] = field(default_factory=dict)
     # The overlay pair bumped, with several (docs/design.md §3); "" with one.
     pair: str = ""
 
@@ -431,6 +405,8 @@ def _from_document(directory: Path, document: dict[str, Any]) -> Journal:
         token=document.get("token", ""),
         left={k: list(v) for k, v in document.get("left", {}).items()},
         moving=list(document.get("moving", [])),
+        strategy=document.get("strategy", "line"),
+        rule_hunks=rule_hunks_from(document.get("rule_hunks")),
         pair=document.get("pair", ""),
     )
 
@@ -438,6 +414,8 @@ def _from_document(directory: Path, document: dict[str, Any]) -> Journal:
 def _hunk_choice(document: dict[str, Any]) -> HunkChoice:
     choice = HunkChoice(**document)
     choice.take = _member(HunkTake, choice.take, "hunk take")
+    if not isinstance(choice.rule, int | None) or not isinstance(choice.reopened, bool):
+        raise _Unknown(f"unknown rule choice {str(document)[:200]!r}")
     return choice
 
 
@@ -462,7 +440,10 @@ def _journal_problem(journal: Journal) -> str | None:
         *(c.path for c in journal.hunk_choices),
         *journal.left,
         *journal.moving,
+        *journal.rule_hunks,
     ]
+    if journal.strategy not in ("line", "refined"):
+        return f"strategy {str(journal.strategy)[:200]!r} is not one overlay-merge writes"
     if not isinstance(journal.pair, str) or not _PAIR.fullmatch(journal.pair):
         return f"pair {str(journal.pair)[:200]!r} is not a pair name"
     if not isinstance(journal.token, str) or not _TOKEN.fullmatch(journal.token):
@@ -479,7 +460,7 @@ def _journal_problem(journal: Journal) -> str | None:
     for backup in backups:
         if backup.mode not in _MODES:
             return f"file mode {backup.mode!r} is not one git stores"
-    return None
+    return rule_hunks_problem(journal.rule_hunks)
 
 
 def bump_pair(root: Path) -> str | None:

@@ -121,6 +121,7 @@ class BumpPlan:
     commits: tuple[tuple[str, str], ...]
     orphaned: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what was not analysed, and why (a grammar failed to load)
+    strategy: Strategy = "line"  # how its merges were made (``--strategy``)
 
     def count(self, state: BumpState) -> int:
         return sum(1 for f in self.files if f.state == state)
@@ -278,6 +279,7 @@ def plan_bump(
         commits,
         found.orphaned,
         found.notes,
+        strategy,
     )
 
 

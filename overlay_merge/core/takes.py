@@ -107,6 +107,7 @@ class UndoResult:
     hunks: tuple[int, ...]
     unrecorded: bool  # the choice had resolved the file; it is in conflict again
     suggested: bool = False  # the choice was ``--take suggested`` (each hunk its own take)
+    rule: int | None = None  # the choice undid a rule's resolution (that rule hunk's number)
 
 
 def _journal(deployment: Deployment, *, done_ok: bool = False) -> Journal:
@@ -428,4 +429,9 @@ def undo_last(deployment: Deployment) -> UndoResult:
     write_bytes_atomic(full, restored)
     journal.hunk_choices.pop()
     journal.save()
-    return UndoResult(choice.path, choice.take, tuple(choice.hunks), unrecorded, choice.suggested)
+    if choice.rule is not None:  # a rule's resolution undone: it stands again
+        from overlay_merge.core.ruleundo import redo_rule  # noqa: PLC0415 - it imports this
+
+        redo_rule(deployment, journal, choice)
+    path, hunks = choice.path, tuple(choice.hunks)
+    return UndoResult(path, choice.take, hunks, unrecorded, choice.suggested, choice.rule)

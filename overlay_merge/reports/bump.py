@@ -26,6 +26,7 @@ from overlay_merge.reports.base import (
 )
 from overlay_merge.reports.dependencies import dependencies_json, describe, state_width
 from overlay_merge.reports.pairs import PairsReport
+from overlay_merge.reports.provenance import refinements_json, resolved_by_rules
 
 if TYPE_CHECKING:
     # Only a merge's report holds one: the plan (``--dry-run``) needs none of the
@@ -104,7 +105,7 @@ def _detail(f: FilePlan) -> str:
     if f.conflict_hunks and f.state not in (BumpState.BINARY,):
         parts.append(plural(f.conflict_hunks, "conflict"))
     if f.refinements:
-        parts.append(plural(len(f.refinements), "hunk") + " resolved by rules")
+        parts.append(resolved_by_rules(f.refinements))
     if f.invalid:
         parts.append(f"({f.invalid})")
     if f.state in _NOTES:
@@ -169,9 +170,7 @@ class PlanReport(Report):
                 entry["grade"] = f.grade
                 entry["dependencies"] = dependencies_json(f.dependencies)
             if f.refinements:  # --strategy refined: the hunks its rules resolved
-                entry["refinements"] = [
-                    {"rule": r.rule, "line": r.line, "lines": r.lines} for r in f.refinements
-                ]
+                entry["refinements"] = refinements_json(f.refinements)
             if f.invalid:
                 entry["invalid"] = f.invalid
             files.append(entry)

@@ -32,6 +32,7 @@ from overlay_merge.reports.escape import code as _code
 from overlay_merge.reports.escape import gh_data as _gh_data
 from overlay_merge.reports.escape import gh_property as _gh_property
 from overlay_merge.reports.escape import xml as _xml
+from overlay_merge.reports.provenance import refinements_json, rules_note
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
 ERROR = "error"
@@ -93,8 +94,8 @@ def _stale_message(f: FileCheck) -> str:
     }
     if f.merge == BumpState.RENAMED_UPSTREAM:
         merged = hunks if f.conflict_hunks else "merges cleanly"
-        return f"moved upstream to {f.renamed_to}; {merged}"
-    return messages.get(f.merge, changed) if f.merge else changed
+        return f"moved upstream to {f.renamed_to}; {merged}" + rules_note(f.refinements)
+    return (messages.get(f.merge, changed) if f.merge else changed) + rules_note(f.refinements)
 
 
 def _dependency_finding(f: FileCheck, result: CheckResult) -> Finding:
@@ -456,6 +457,7 @@ def _file_json(f: FileCheck) -> dict[str, Any]:
         "conflict_lines": [list(span) for span in f.conflict_lines],
         "grade": f.grade,
         "dependencies": dependencies_json(f.dependencies),
+        "refinements": refinements_json(f.refinements),
     }
 
 

@@ -14,10 +14,12 @@ from typing import Any
 from unidiff.patch import PatchSet
 
 from overlay_merge.core.hunks import parse
-from overlay_merge.core.model import View
+from overlay_merge.core.model import Decision, View
 from overlay_merge.core.plan import BumpPlan, FilePlan
+from overlay_merge.core.refine import Refinement
 from overlay_merge.core.views import VIEW_TITLES, FileView, file_view
 from overlay_merge.reports.base import Report, plural, short
+from overlay_merge.reports.provenance import refinements_json, span
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class FileDiff:
     # Merged view: the line of each conflict hunk in the merged content, conflict 1 first
     # (the numbers `resolve --hunk N` takes right after the merge).
     conflicts: tuple[int, ...] = ()
+    # Merged view, ``--strategy refined``: the hunks a rule resolved in the merged content.
+    refinements: tuple[Refinement, ...] = ()
 
     @property
     def added(self) -> int:
@@ -94,8 +98,11 @@ def diff_file(
     binary = result.binary or fv.binary
     text = result.patch.decode("utf-8", errors="replace")
     conflicts: tuple[int, ...] = ()
-    if view == View.MERGE_PREVIEW and fv.new is not None and not binary:
+    merged = view == View.MERGE_PREVIEW and fv.new is not None and not binary
+    if merged and fv.new is not None:
         conflicts = tuple(h.line for h in parse(fv.new, fv.own).hunks)
+    # A decision other than the merge writes other content: no rule's hunk is in it.
+    refined = merged and item.decision == Decision.TAKE_MERGE
     return FileDiff(
         fv,
         item.kind,
@@ -104,6 +111,7 @@ def diff_file(
         binary,
         () if binary else hunk_stats(result.patch),
         conflicts,
+        item.refinements if refined else (),
     )
 
 
@@ -162,6 +170,7 @@ class DiffReport(Report):
             entry["conflicts"] = [
                 {"number": n, "line": line} for n, line in enumerate(f.conflicts, start=1)
             ]
+            entry["refinements"] = refinements_json(f.refinements)
         if not self.stat_only:
             entry["diff"] = f.text
         return entry
@@ -182,6 +191,10 @@ class DiffReport(Report):
             lines.extend(
                 f"     conflict {n} at line {line}  (resolve --hunk {n})"
                 for n, line in enumerate(f.conflicts, start=1)
+            )
+            lines.extend(
+                f"     resolved by rule {r.rule} at line {span(r.line, r.lines)}"
+                for r in f.refinements
             )
         binary = sum(1 for f in self.files if f.binary)
         total = (

@@ -220,11 +220,15 @@ class UndoReport(Report):
     def as_json(self) -> dict[str, Any]:
         r = self.result
         take = SUGGESTED if r.suggested else r.take
-        undone = {"path": r.path, "take": take, "hunks": list(r.hunks)}
+        undone: dict[str, Any] = {"path": r.path, "take": take, "hunks": list(r.hunks)}
+        if r.rule is not None:  # the plain conflict of a rule's hunk: the rule's lines are back
+            undone["rule_hunk"] = r.rule
         return {"undone": undone, "back_in_conflict": r.unrecorded}
 
     def text_lines(self) -> list[str]:
         r = self.result
+        if r.rule is not None:
+            return [f"  put rule hunk {r.rule} of {r.path} back as the rule resolved it"]
         again = "; it is in conflict again" if r.unrecorded else ""
         if r.suggested:
             numbers = ", ".join(map(str, r.hunks))

@@ -30,7 +30,7 @@ from overlay_merge.reports.diff import FileDiff, diff_file
 from overlay_merge.tui.bumpkeys import KEYS_HELP, bump_keys
 from overlay_merge.tui.dialogs import ConfirmScreen, InfoScreen, guard_size
 from overlay_merge.tui.keybar import KeyBar
-from overlay_merge.tui.render import SYNC_HIGHLIGHT_LINES, Rendered, render
+from overlay_merge.tui.render import GUTTER_RULE, SYNC_HIGHLIGHT_LINES, Rendered, render
 from overlay_merge.tui.result import ResultScreen
 from overlay_merge.tui.widgets import (
     BADGE_WIDTH,
@@ -264,6 +264,8 @@ class BumpApp(App[Report | None]):
             info.append(" ").append(name, "bold yellow" if chosen else "")
         if item.conflict_hunks:
             info.append(f" · {plural(item.conflict_hunks, 'conflict')}")
+        if item.refinements and item.decision == Decision.TAKE_MERGE:  # --strategy refined
+            info.append(f" · {plural(len(item.refinements), 'hunk')} by rules", GUTTER_RULE)
         if item.dependencies:
             info.append(f" · {item.grade}: ", "bold")
             info.append(f"{plural(len(item.dependencies), 'import')} changed (i)")

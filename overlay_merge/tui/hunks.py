@@ -27,9 +27,12 @@ from textual.widgets import Static
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.filetakes import record_edit, take_file
+from overlay_merge.core.markers import NO_OWN_LINES
 from overlay_merge.core.model import HunkTake
+from overlay_merge.core.ruleundo import RuleHunkView, rule_hunks, undo_rule
 from overlay_merge.core.takes import (
     ConflictFile,
+    HunkView,
     TakeResult,
     conflict_paths,
     load_conflict,
@@ -40,7 +43,24 @@ from overlay_merge.reports.base import plural, short
 from overlay_merge.reports.hunks import TAKE_NAMES
 from overlay_merge.tui.dialogs import InfoScreen, guard_size
 from overlay_merge.tui.editor import editor_command, open_in_editor, read_or_none
-from overlay_merge.tui.hunkhelp import HUNK_HELP, Session, file_keys, file_row, whole_names
+from overlay_merge.tui.hunkentries import (
+    RULE_HEAD,
+    Entry,
+    entries,
+    entry_info,
+    rule_spans,
+    screen_paths,
+    sides_of,
+)
+from overlay_merge.tui.hunkhelp import (
+    HUNK_HELP,
+    Session,
+    file_keys,
+    file_row,
+    what_was_done,
+    whole_names,
+    why_no_take,
+)
 from overlay_merge.tui.hunkview import HunkSides
 from overlay_merge.tui.keybar import KeyBar
 from overlay_merge.tui.render import MUTED, SYNC_HIGHLIGHT_LINES, content_lines
@@ -59,6 +79,8 @@ class HunkScreen(ModalScreen[Session]):
         Binding("u", "take('upstream')", "Upstream", show=False),
         Binding("b", "take('both')", "Both", show=False),
         Binding("B", "take('both-upstream-first')", "Both, upstream 1st", show=False),
+        Binding("a", "suggested", "Suggested", show=False),
+        Binding("x", "undo_rule", "Plain conflict", show=False),
         Binding("enter,y", "record", "Record", show=False),
         Binding("z", "undo", "Undo", show=False),
         Binding("e", "edit", "Edit", show=False),
@@ -76,13 +98,15 @@ class HunkScreen(ModalScreen[Session]):
     ) -> None:
         super().__init__()
         self.deployment = deployment
-        self.paths = conflict_paths(deployment)
+        self.paths = screen_paths(deployment)
         self.start = start
-        self.files: dict[str, ConflictFile | None] = {}  # None: resolved here
+        self.files: dict[str, ConflictFile | None] = {}  # None: resolved (or merged clean)
+        self.rules: dict[str, tuple[RuleHunkView, ...]] = {}  # the rules' hunks standing
         self.hunk_index = 0
         self.record = True
         self.look = True  # b / B leave the file for a look before it is recorded
         self.session = session or Session()  # an earlier visit's, carried on
+        self._keep_hunk = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="hunk-top")
@@ -97,7 +121,7 @@ class HunkScreen(ModalScreen[Session]):
 
     def on_mount(self) -> None:
         for path in self.paths:
-            self.files[path] = load_conflict(self.deployment, path)
+            self._reload(path)
         files = self.query_one("#hunk-files", RowList)
         files.set_count(len(self.paths))
         first = self.paths.index(self.start) if self.start in self.paths else self._next_open(-1)
@@ -119,7 +143,28 @@ class HunkScreen(ModalScreen[Session]):
 
     def _row(self, index: int, width: int) -> Text:
         path = self.paths[index]
-        return file_row(path, self.files.get(path), width)
+        return file_row(path, self.files.get(path), width, len(self.rules.get(path, ())))
+
+    def _entries(self, path: str) -> list[Entry]:
+        return entries(self.files.get(path), self.rules.get(path, ()))
+
+    def _entry(self) -> Entry | None:
+        """The hunk selected now (a conflict hunk, or one a rule resolved), or None."""
+        current = self._current()
+        found = [] if current is None else self._entries(current[0])
+        return found[min(self.hunk_index, len(found) - 1)] if found else None
+
+    def _select(self, path: str, *, line: int | None = None, rule: int | None = None) -> None:
+        """Select the entry of *path* at *line*, or rule hunk *rule*; else the first."""
+        found = self._entries(path)
+        for index, entry in enumerate(found):
+            is_rule = isinstance(entry, RuleHunkView)
+            if (rule is not None and is_rule and entry.number == rule) or (
+                line is not None and not is_rule and entry.line == line
+            ):
+                self.hunk_index = index
+                return
+        self.hunk_index = 0
 
     def _top(self) -> Text:
         items = [f for f in self.files.values() if f is not None]
@@ -132,6 +177,9 @@ class HunkScreen(ModalScreen[Session]):
             line.append(f" · {deciding} to decide", "bold")
         elif not hunks:
             line = Text("resolve", "bold").append(" · nothing left: q to finish", "bold green")
+        rules = sum(len(r) for r in self.rules.values())
+        if rules:  # the bump's --strategy refined: for review, x undoes one
+            line.append(f" · {plural(rules, 'hunk')} by rules", RULE_HEAD)
         line.append("  r record: ").append("on" if self.record else "off", "bold")
         if self.record:
             line.append("  l look: ").append("on" if self.look else "off", "bold")
@@ -141,7 +189,9 @@ class HunkScreen(ModalScreen[Session]):
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
         event.stop()  # the bump screen's own list listens to its rows only
-        self.hunk_index = 0
+        if not self._keep_hunk:  # z picked the hunk it put back: that one stays selected
+            self.hunk_index = 0
+        self._keep_hunk = False
         self._show()
 
     def _show(self) -> None:
@@ -153,24 +203,25 @@ class HunkScreen(ModalScreen[Session]):
         info = self.query_one("#hunk-info", Static)
         sides = self.query_one(HunkSides)
         item = None if current is None else current[1]
-        self.query_one(KeyBar).set_keys(file_keys(item, current is not None, sides))
+        entry = self._entry()
+        self.query_one(KeyBar).set_keys(file_keys(item, current is not None, sides, entry))
         if current is None:
             info.update(Text("no conflict left in the bump in progress", "bold"))
             sides.show(None, "")
             return
         path = current[0]
-        if item is None or not item.hunks:
-            info.update(self._whole_info(path, item))
+        found = self._entries(path)
+        if entry is None:
+            text = self._whole_info(path, item)
             sides.show(None, path)
         else:
-            self.hunk_index = min(self.hunk_index, len(item.hunks) - 1)
-            view = item.hunks[self.hunk_index]
-            text = Text(path, "bold").append("\n")
-            text.append(f"hunk {view.number} of {len(item.hunks)}", "bold")
-            text.append(f" · line {view.line} · o u b B take a side · s base · z undo", MUTED)
-            info.update(_one_line_each(text))
-            sides.show(view, path)
-        self._preview(item)
+            self.hunk_index = found.index(entry)
+            text = _one_line_each(entry_info(path, entry, item, self.rules.get(path, ())))
+            sides.show(sides_of(entry), path)
+        info.update(text)
+        # Its lines are cut, never wrapped: a third one for a suggestion or a rule's reason.
+        info.styles.height = 3 if text.plain.count("\n") == 2 else 2
+        self._preview(path, item, entry)
 
     def _whole_info(self, path: str, item: ConflictFile | None) -> Text:
         text = Text(path, "bold").append("\n")
@@ -186,28 +237,39 @@ class HunkScreen(ModalScreen[Session]):
             text.append(item.note)
         return _one_line_each(text)
 
-    def _preview(self, item: ConflictFile | None) -> None:
+    def _preview(self, path: str, item: ConflictFile | None, entry: Entry | None) -> None:
         caption = self.query_one("#hunk-preview-caption", Static)
         preview = self.query_one("#hunk-preview", LinesView)
-        if item is None or item.data is None:
-            caption.update(Text("the file as it is now: resolved" if item is None else item.note))
+        rules = self.rules.get(path, ())
+        data = item.data if item is not None else None
+        if item is None and rules:  # merged clean by the rules: the file as it is
+            data = read_or_none(self.deployment.layout.overlay_path / path)
+        if data is None:
+            gone = item.note if item is not None else "resolved"
+            caption.update(Text(f"the file as it is now: {gone}" if item is None else gone))
             preview.show([], [])
             return
-        if item.binary:
-            caption.update(Text(f"the file as it is now: binary, {len(item.data):,} bytes"))
+        if item is not None and item.binary:
+            caption.update(Text(f"the file as it is now: binary, {len(data):,} bytes"))
             preview.show([], [])
             return
-        big = item.data.count(b"\n") > SYNC_HIGHLIGHT_LINES
-        lines = content_lines(item.data, item.path, highlight_now=not big, own=item.marked.own)
+        big = data.count(b"\n") > SYNC_HIGHLIGHT_LINES
+        own = item.marked.own if item is not None else NO_OWN_LINES
+        spans = rule_spans(rules)
+        lines = content_lines(data, path, highlight_now=not big, own=own, rules=spans)
         caption.update(Text("the file as it is now", "bold").append(f" · {len(lines)} lines"))
-        preview.show(lines, [h.line - 1 for h in item.hunks])
-        if item.hunks:
-            preview.scroll_after_layout(max(item.hunks[self.hunk_index].line - 3, 0))
+        preview.show(lines, [e.line - 1 for e in self._entries(path)])
+        if entry is not None:
+            preview.scroll_after_layout(max(entry.line - 3, 0))
 
     # -- keys -------------------------------------------------------------------
 
     def _reload(self, path: str) -> None:
         self.files[path] = load_conflict(self.deployment, path) if path in self._open() else None
+        try:
+            self.rules[path] = rule_hunks(self.deployment, path)
+        except OverlayMergeError:
+            self.rules[path] = ()  # no journal to read them from
 
     def _open(self) -> list[str]:
         return conflict_paths(self.deployment, done_ok=True)
@@ -224,28 +286,61 @@ class HunkScreen(ModalScreen[Session]):
     def action_take(self, take: str) -> None:
         current = self._current()
         item = None if current is None else current[1]
+        entry = self._entry()
+        if isinstance(entry, RuleHunkView):
+            why = "a rule resolved this hunk: x puts the plain conflict back, to take a side"
+            self.notify(why, severity="warning", timeout=4)
+            return
         if current is None or item is None:
             self.notify("nothing to take here: the file is resolved", severity="warning", timeout=3)
             return
         path, chosen = current[0], HunkTake(take)
         try:
-            if item.hunks:
-                result = self._take_hunk(path, item, chosen)
+            if entry is not None:
+                result = self._take_hunk(path, entry, chosen)
             elif whole_names(item) is not None and chosen in (HunkTake.OVERLAY, HunkTake.UPSTREAM):
                 result = take_file(self.deployment, path, chosen, record=self.record)
             else:
-                self.notify(_no_take(item), severity="warning", timeout=4)
+                self.notify(why_no_take(item), severity="warning", timeout=4)
                 return
         except OverlayMergeError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return
-        self._done(path, result, _what(item, self.hunk_index, chosen))
+        self._done(path, result, what_was_done(item, entry, chosen))
 
-    def _take_hunk(self, path: str, item: ConflictFile, take: HunkTake) -> TakeResult:
-        number = item.hunks[self.hunk_index].number
+    def _take_hunk(self, path: str, entry: HunkView, take: HunkTake) -> TakeResult:
         # Both sides kept often needs a touch (two docstrings): left for a look first.
         record = self.record and not (self.look and take in BOTH)
-        return take_hunks(self.deployment, path, [number], take, record=record)
+        return take_hunks(self.deployment, path, [entry.number], take, record=record)
+
+    def action_suggested(self) -> None:
+        """Take the selected hunk's suggestion, as its key would (``z`` undoes it)."""
+        entry = self._entry()
+        if not isinstance(entry, HunkView) or entry.suggestion is None:
+            self.notify("no suggestion for this hunk", severity="warning", timeout=3)
+            return
+        self.action_take(entry.suggestion.take)
+
+    def action_undo_rule(self) -> None:
+        """Put the plain conflict back in place of the rule hunk selected (``z`` undoes it)."""
+        current, entry = self._current(), self._entry()
+        if current is None or not isinstance(entry, RuleHunkView):
+            self.notify("x is for a hunk a rule resolved", severity="warning", timeout=3)
+            return
+        path = current[0]
+        try:
+            result = undo_rule(self.deployment, path, entry.number)
+        except OverlayMergeError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        self.session.taken += 1
+        self.session.done.append(f"{path} line {result.line}: rule {result.rule} undone")
+        if path in self.session.resolved:
+            self.session.resolved.remove(path)
+        self._reload(path)
+        self._select(path, line=result.line)
+        self.notify(f"rule {result.rule} undone: the plain conflict is back", timeout=3)
+        self._show()
 
     def _done(self, path: str, result: TakeResult, what: str) -> None:
         """After a choice: the session, the row, the next file once this one is settled."""
@@ -295,19 +390,23 @@ class HunkScreen(ModalScreen[Session]):
             self.paths.append(result.path)
             files.set_count(len(self.paths))
         self._reload(result.path)
+        self._keep_hunk = True  # the row's Highlighted comes after: the hunk chosen below stays
         files.highlighted = self.paths.index(result.path)
         item = self.files.get(result.path)
-        numbers = [h.number for h in item.hunks] if item else []
-        first = result.hunks[0] if result.hunks else None
-        self.hunk_index = numbers.index(first) if first in numbers else 0
-        self.notify(f"undid {result.take} in {result.path.rsplit('/', 1)[-1]}", timeout=3)
+        numbers = {h.number: h.line for h in item.hunks} if item else {}
+        first = numbers.get(result.hunks[0]) if result.hunks else None
+        self._select(result.path, line=first, rule=result.rule)
+        name = result.path.rsplit("/", 1)[-1]
+        what = f"rule hunk {result.rule}'s undo" if result.rule is not None else result.take
+        self.notify(f"undid {what} in {name}", timeout=3)
         self._show()
 
     def action_hunk(self, step: int) -> None:
         current = self._current()
-        if current is None or current[1] is None or not current[1].hunks:
+        found = [] if current is None else self._entries(current[0])
+        if not found:
             return
-        self.hunk_index = (self.hunk_index + step) % len(current[1].hunks)
+        self.hunk_index = (self.hunk_index + step) % len(found)
         self._show()
 
     def action_toggle_record(self) -> None:
@@ -330,8 +429,8 @@ class HunkScreen(ModalScreen[Session]):
         current = self._current()
         if current is None:
             return
-        path, item = current
-        line = item.hunks[self.hunk_index].line if item is not None and item.hunks else 1
+        path, entry = current[0], self._entry()
+        line = entry.line if entry is not None else 1
         full = self.deployment.layout.overlay_path / path
         before = read_or_none(full)
         if not open_in_editor(self, full, line):
@@ -365,26 +464,6 @@ def _one_line_each(text: Text) -> Text:
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
-
-
-def _what(item: ConflictFile, index: int, take: HunkTake) -> str:
-    """What a choice did, for the session's report: ``PATH hunk 2: upstream's side``."""
-    if item.hunks:
-        return f"{item.path} hunk {item.hunks[index].number}: {TAKE_NAMES[take]}"
-    overlay = take == HunkTake.OVERLAY
-    if item.upstream_deleted:
-        return f"{item.path}: {'kept as an addition' if overlay else 'deleted'}"
-    return f"{item.path}: {'the overlay' if overlay else 'upstream'}'s version"
-
-
-def _no_take(item: ConflictFile) -> str:
-    if item.data is None:
-        return "the file is deleted here: Enter records that (`resolve` drops it)"
-    if item.marked.problem is not None:
-        return f"{item.note} (e opens the editor)"
-    if whole_names(item) is not None:
-        return "a whole file takes one side: o or u"
-    return "no hunk left: Enter records it, e edits it, z undoes the last choice"
 
 
 class ResolveApp(App[Session]):

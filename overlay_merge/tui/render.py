@@ -8,6 +8,7 @@ colours are backgrounds laid over it.  Very long files are cut at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,6 +20,7 @@ from unidiff.patch import PatchSet
 from overlay_merge.core.markers import NO_OWN_LINES, OwnLines
 from overlay_merge.core.model import View
 from overlay_merge.core.views import Conflict, conflicts_in
+from overlay_merge.reports.base import plural
 from overlay_merge.reports.diff import FileDiff, HunkStat
 
 MAX_LINES = 5000
@@ -41,6 +43,8 @@ OURS_SIDE = Style(bgcolor="#1f3352")
 BASE_SIDE = Style(bgcolor="#333333")
 THEIRS_SIDE = Style(bgcolor="#4a3515")
 GUTTER_ADDED = Style(color="#a6e22e", bold=True)
+RULE_RESOLVED = Style(bgcolor="#173d3d")  # a hunk a rule resolved (--strategy refined)
+GUTTER_RULE = Style(color="#5fd7d7", bold=True)
 
 # C0 controls (but tab) and DEL are drawn as their Unicode pictures: one
 # character each, so highlighting offsets stay right, and none reaches the terminal.
@@ -207,8 +211,11 @@ def _render_merged(fd: FileDiff, highlight_now: bool) -> Rendered:
     caption.append(_cut_note(total))
     code = [_clean(line) for line in content]
     texts = highlight(code, view.new_path) if highlight_now else [Text(c) for c in code]
+    if fd.refinements:  # --strategy refined: the hunks its rules resolved, coloured
+        caption.append(f" · {plural(len(fd.refinements), 'hunk')} resolved by rules", GUTTER_RULE)
     rendered = Rendered(_with_note(caption, note), marks=[c.start for c in conflicts])
-    rendered.lines = _merged_lines(texts, conflicts, _added_lines(fd))
+    spans = [(r.line - 1, r.line - 1 + r.lines) for r in fd.refinements]
+    rendered.lines = _merged_lines(texts, conflicts, _added_lines(fd), spans)
     rendered.plain = not highlight_now
     return rendered
 
@@ -224,13 +231,24 @@ def _side_styles(conflicts: list[Conflict]) -> dict[int, Style]:
     return styles
 
 
-def _merged_lines(texts: list[Text], conflicts: list[Conflict], added: set[int]) -> list[Text]:
+def _merged_lines(
+    texts: list[Text],
+    conflicts: list[Conflict],
+    added: set[int],
+    rules: Sequence[tuple[int, int]] = (),
+) -> list[Text]:
+    """Numbered lines, conflict sides coloured, *rules*' lines ([start, end)) in their colour."""
     width = len(str(len(texts)))
     styles = _side_styles(conflicts)
+    for start, end in rules:
+        styles.update(dict.fromkeys(range(start, end), RULE_RESOLVED))
     out = []
     for index, text in enumerate(texts):
         line = Text(f"{index + 1:>{width}} ", MUTED)
-        line.append("▌" if index in added else " ", GUTTER_ADDED)
+        if styles.get(index) is RULE_RESOLVED:
+            line.append("▐", GUTTER_RULE)
+        else:
+            line.append("▌" if index in added else " ", GUTTER_ADDED)
         body = text.copy()
         style = styles.get(index)
         if style is not None:
@@ -241,17 +259,23 @@ def _merged_lines(texts: list[Text], conflicts: list[Conflict], added: set[int])
 
 
 def content_lines(
-    data: bytes, path: str, *, highlight_now: bool = True, own: OwnLines = NO_OWN_LINES
+    data: bytes,
+    path: str,
+    *,
+    highlight_now: bool = True,
+    own: OwnLines = NO_OWN_LINES,
+    rules: Sequence[tuple[int, int]] = (),
 ) -> list[Text]:
     """A file's own content as numbered lines, conflict sides coloured (the hunk preview).
 
-    *own*: the file's own marker-like content lines (``MarkedFile.own``).
+    *own*: the file's own marker-like content lines (``MarkedFile.own``); *rules*:
+    the lines ([start, end), 0-based) of the hunks rules resolved.
     """
     content = _decode(data)[:MAX_LINES]
     conflicts = [c for c in conflicts_in(data, own) if c.start < MAX_LINES]
     code = [_clean(line) for line in content]
     texts = highlight(code, path) if highlight_now else [Text(c) for c in code]
-    return _merged_lines(texts, conflicts, set())
+    return _merged_lines(texts, conflicts, set(), rules)
 
 
 def side_lines(lines: list[bytes], style: Style) -> list[Text]:

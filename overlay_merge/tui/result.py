@@ -16,6 +16,7 @@ from textual.widgets import Static
 from overlay_merge.core.deployment import Deployment
 from overlay_merge.core.errors import OverlayMergeError
 from overlay_merge.core.hunks import parse
+from overlay_merge.core.model import Decision
 from overlay_merge.core.plan import BumpPlan, FilePlan
 from overlay_merge.core.takes import conflict_paths
 from overlay_merge.reports.base import Report, plural
@@ -24,6 +25,7 @@ from overlay_merge.reports.hunks import HunkSessionReport
 from overlay_merge.tui.editor import open_in_editor
 from overlay_merge.tui.hunks import HunkScreen, Session
 from overlay_merge.tui.keybar import Key, KeyBar
+from overlay_merge.tui.render import GUTTER_RULE
 from overlay_merge.tui.widgets import RowList, badge, shorten_path
 
 
@@ -55,7 +57,10 @@ class ResultScreen(ModalScreen[None]):
         self.report = report
         self.root = root
         self.deployment = deployment
-        self.items = plan.conflicting
+        # The files left to resolve, then those rules merged clean (--strategy refined):
+        # the hunk screen shows their rules' hunks, x puts one back as a conflict.
+        ruled = [f for f in plan.files if f.refinements and not f.conflicting]
+        self.items = (*plan.conflicting, *(f for f in ruled if f.decision == Decision.TAKE_MERGE))
         self.session: Session | None = None  # what the hunk screen did, once opened
 
     def compose(self) -> ComposeResult:
@@ -94,6 +99,9 @@ class ResultScreen(ModalScreen[None]):
     def _row(self, item: FilePlan) -> Text:
         row = badge(item.state, full=True)
         left = self._left()
+        if not item.conflicting and (left is None or item.target_path not in left):
+            # Merged clean by rules (unless x put a plain conflict back since).
+            return row.append(f" {plural(len(item.refinements), 'hunk')} by rules", GUTTER_RULE)
         if left is not None and item.target_path not in left:
             return row.append(" resolved", "bold green")
         if item.content is None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from overlay_merge.cli.colors import style_diff
-from overlay_merge.cli.context import FORMAT, each_pair, finish, one_pair_for
+from overlay_merge.cli.context import FORMAT, STRATEGY, each_pair, finish, one_pair_for
 from overlay_merge.core.model import View
 from overlay_merge.core.plan import plan_bump
 from overlay_merge.core.views import select_files
@@ -16,6 +16,9 @@ from overlay_merge.reports.pairs import combine
 
 if TYPE_CHECKING:
     from overlay_merge.core.deployment import Deployment
+
+if TYPE_CHECKING:
+    from overlay_merge.core.refine import Strategy
 
 
 @click.command("diff")
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 @click.option("--rev", metavar="REV", help="Upstream target of the views [default: the pin].")
 @click.option("--stat", "stat_only", is_flag=True, help="The summary only, per file.")
 @FORMAT
+@STRATEGY
 @click.pass_context
 def diff_command(
     ctx: click.Context,
@@ -50,10 +54,13 @@ def diff_command(
     rev: str | None,
     stat_only: bool,
     fmt: str,
+    strategy: Strategy,
 ) -> None:
     """Show one view of the overlay files (all, or those under PATH...) as unified diffs.
 
-    Every overlay pair in turn (one with --pair, which PATH and --rev need).
+    With ``--merged --strategy refined`` the preview is the refined merge, and
+    the hunks its rules resolved are listed per file.  Every overlay pair in
+    turn (one with --pair, which PATH and --rev need).
     """
     if paths or rev:
         one_pair_for(
@@ -61,7 +68,7 @@ def diff_command(
         )
 
     def one(opened: Deployment) -> DiffReport:
-        plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True)
+        plan = plan_bump(opened, rev or opened.pin(), allow_downgrade=True, strategy=strategy)
         return DiffReport.build(plan, select_files(plan, paths), View(view), stat_only=stat_only)
 
     # Coloured on a terminal; click.echo strips the colours when stdout is piped.

@@ -19,10 +19,12 @@ from overlay_merge.core.refine.model import (
     FileType,
     Hunk,
     Lines,
+    PlainHunk,
     Refinement,
     Rule,
     Strategy,
     file_type,
+    rule_reason,
 )
 from overlay_merge.core.refine.tokens import tokens
 from overlay_merge.core.refine.unordered import unordered
@@ -45,8 +47,10 @@ __all__ = [
     "FileType",
     "Hunk",
     "Lines",
+    "PlainHunk",
     "Refinement",
     "Rule",
     "Strategy",
     "file_type",
+    "rule_reason",
 ]

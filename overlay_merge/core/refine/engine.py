@@ -25,11 +25,17 @@ from overlay_merge.core.refine.syntax import parses
 
 @dataclass(frozen=True)
 class Refined:
-    """A refined merge: content with wide markers, its hunk count and what each rule did."""
+    """A refined merge: content with wide markers, its hunk count and what each rule did.
+
+    *without*: with two resolved hunks or more, for each (in order) the merge
+    that leaves that one a conflict (wide markers; None where git gave none),
+    so it can be put back alone (:mod:`.plain`).  With one it is the line merge.
+    """
 
     content: bytes
     hunks: int
     refinements: tuple[Refinement, ...]
+    without: tuple[bytes | None, ...] = ()
 
 
 def hunks_of(regions: list[Region], filetype: FileType) -> dict[int, Hunk]:
@@ -99,7 +105,28 @@ def refine_merge(
         left = narrow_markers(again, _encoded(labels), size).hunks
         if left != len(hunks) - len(resolved):
             return None
-    return Refined(content, left, provenance(content, regions, resolved))
+    without = _without_each(base, regions, choose, labels, style, size)
+    return Refined(content, left, provenance(content, regions, resolved), without)
+
+
+def _without_each(
+    base: bytes,
+    regions: list[Region],
+    choose: Mapping[int, Lines],
+    labels: tuple[str, str, str],
+    style: MergeStyle,
+    size: int,
+) -> tuple[bytes | None, ...]:
+    """For each resolved hunk (by region order), the merge leaving that one a conflict."""
+    if len(choose) < 2:
+        return ()
+    found = []
+    for i in sorted(choose):
+        rest = {k: v for k, v in choose.items() if k != i}
+        ours, theirs = side_text(regions, rest, "ours"), side_text(regions, rest, "theirs")
+        merged, _ = merge_file(base, ours, theirs, labels=labels, style=style, marker_size=size)
+        found.append(merged)
+    return tuple(found)
 
 
 def _encoded(labels: tuple[str, str, str]) -> tuple[bytes, bytes, bytes]:

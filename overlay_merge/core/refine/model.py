@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from overlay_merge.core.model import ValueEnum
@@ -90,9 +90,40 @@ Rule = Callable[[Hunk], "Lines | None"]
 
 
 @dataclass(frozen=True)
+class PlainHunk:
+    """How to put back the plain conflict of a hunk a rule resolved (docs/design.md §5).
+
+    At line *at* (1-based) of the refined file stand the bytes *resolved*;
+    *plain* is what the line merge (``--strategy line``) has there instead,
+    markers included.  Both are whole lines.
+    """
+
+    at: int
+    resolved: bytes
+    plain: bytes
+
+
+@dataclass(frozen=True)
 class Refinement:
-    """A hunk a rule resolved: the rule's name and the lines of the result it wrote (1-based)."""
+    """A hunk a rule resolved: the rule's name and the lines of the result it wrote (1-based).
+
+    *undo* (None: not known) swaps the resolution back for the plain conflict.
+    """
 
     rule: str
     line: int
     lines: int
+    undo: PlainHunk | None = field(default=None, compare=False, repr=False)
+
+
+RULE_REASONS = {
+    "whitespace": "both sides made the same change, up to whitespace",
+    "adjacent": "the sides edit different lines that touch",
+    "unordered": "both sides add distinct keys to one collection",
+}
+"""Why each rule could resolve a hunk, as the hunk screen says it."""
+
+
+def rule_reason(rule: str) -> str:
+    """Why rule *rule* resolved a hunk, in a maintainer's words."""
+    return RULE_REASONS.get(rule, f"rule {rule}")
