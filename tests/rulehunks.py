@@ -61,8 +61,19 @@ def make_rule_hunks(sample: Sample, *, conflict: bool = True) -> RuleHunks:
     return add_change(sample, PATH, (BASE, ours, theirs))
 
 
+ADJACENT = b'[tool.overlay-merge]\nrefine-rules = ["whitespace", "adjacent"]\n'
+"""The configuration that turns on ``adjacent``, off by default (docs/design.md §5)."""
+
+
+def take_adjacent(sample: Sample) -> None:
+    """Configure *sample*'s deployment to refine with ``adjacent`` too (left uncommitted)."""
+    (sample.deployment / "pyproject.toml").write_bytes(ADJACENT)
+
+
 def add_change(sample: Sample, path: str, sides: tuple[bytes, bytes, bytes]) -> RuleHunks:
-    """Upstream adds *path* as *sides*[0] (the pin) then changes it to [2]; the overlay has [1]."""
+    """Upstream adds *path* as *sides*[0] (the pin) then changes it to [2]; the overlay has [1];
+    the deployment refines with ``adjacent`` (:func:`take_adjacent`)."""
+    take_adjacent(sample)
     upstream = sample.deployment / "skyportal"
     base = commit_files(upstream, {path: sides[0]}, f"add {path}")
     target = commit_files(upstream, {path: sides[2]}, f"change {path}")

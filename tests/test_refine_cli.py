@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import run_cli
 from gitutil import commit_files, git
+from rulehunks import ADJACENT
 
+from overlay_merge.core.model import REFINE_RULES
+from overlay_merge.core.refine import DEFAULT_RULES, RULES
 from overlay_merge.demo import Sample
 
 PATH = "skyportal/enum_types.py"
@@ -20,7 +24,9 @@ THEIRS_DOC = b'"""Enumerated types shared by the models and the API."""\n# noqa:
 
 
 def _both_edit_the_top(sample: Sample) -> str:
-    """Commit the overlay's docstring and upstream's next line (on the pin): upstream's commit."""
+    """Commit the overlay's docstring and upstream's next line (on the pin): upstream's commit.
+    The deployment refines with ``adjacent`` (off by default)."""
+    commit_files(sample.deployment, {"pyproject.toml": ADJACENT}, "refine with adjacent")
     ours = (sample.overlay / PATH).read_bytes()
     assert ours.startswith(DOC)
     commit_files(
@@ -60,6 +66,40 @@ def test_refined_strategy_resolves_and_says_which_rule(sample: Sample) -> None:
     )
     (checked,) = [f for f in json.loads(check.output)["files"] if f["path"] == PATH]
     assert checked["conflicts"] == 0
+
+
+def test_adjacent_is_off_unless_configured(sample: Sample) -> None:
+    # `adjacent` makes wrong merges on the corpus (48 exact for 8 wrong file merges over
+    # git): not a default; a deployment takes it with refine-rules, per pair.
+    target = _both_edit_the_top(sample)
+    git(sample.deployment, "rm", "-q", "pyproject.toml")
+    git(sample.deployment, "commit", "-qm", "default rules")
+    refined = _plan(sample, target, "--strategy", "refined")
+    assert (refined["state"], refined["conflicts"]) == ("conflict", 1)
+    assert refined.get("refinements", []) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [
+        ('["adjacent", "wordy"]', "got 'wordy'"),
+        ('"adjacent"', "got a string"),
+        ("[1]", "got an integer"),
+    ],
+)
+def test_refine_rules_are_checked(sample: Sample, value: str, got: str) -> None:
+    (sample.deployment / "pyproject.toml").write_text(
+        f"[tool.overlay-merge]\nrefine-rules = {value}\n"
+    )
+    result = run_cli(sample.deployment, "check", "--strategy", "refined")
+    assert result.exit_code == 3
+    (line,) = result.output.strip().splitlines()
+    assert "refine-rules: expected a list of rule names, " + got in line
+    assert 'refine-rules = ["whitespace", "adjacent"]' in line
+
+
+def test_the_configuration_names_every_rule_the_refinement_has() -> None:
+    assert set(REFINE_RULES) == set(RULES) and set(DEFAULT_RULES) <= set(RULES)
 
 
 def test_refined_merge_writes_the_union(sample: Sample) -> None:

@@ -25,6 +25,7 @@ from overlay_merge.core.errors import quote as _q
 from overlay_merge.core.imports.config import KEYS as IMPORT_KEYS
 from overlay_merge.core.imports.config import import_config
 from overlay_merge.core.imports.model import ImportConfig
+from overlay_merge.core.model import REFINE_RULES
 from overlay_merge.core.pairs import (
     PairNotNamed,
     PairTable,
@@ -48,7 +49,7 @@ DEFAULTS: Mapping[str, str] = {
     "base-file": ".overlay-base",
     "build-dir": "patched_skyportal",
 }
-_KEYS = (*DEFAULTS, "exclude", *IMPORT_KEYS, *BUILD_KEYS)
+_KEYS = (*DEFAULTS, "exclude", "refine-rules", *IMPORT_KEYS, *BUILD_KEYS)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Layout:
     exclude: tuple[str, ...] = field(default_factory=tuple)
     imports: ImportConfig = field(default_factory=ImportConfig)  # where imports resolve
     build_steps: BuildSteps = field(default_factory=BuildSteps)  # merges, after-build commands
+    # --strategy refined's rules (``refine-rules``); None: the strategy's defaults.
+    refine_rules: tuple[str, ...] | None = None
     # The pair's name (docs/design.md §3); "" names it from its overlay folder.
     name: str = ""
     several: bool = False  # one of several pairs (its bump journal then names it)
@@ -280,6 +283,7 @@ def _layout(
             exclude=(*_globs(table.table), *exclude),
             imports=import_config(table.table),
             build_steps=build_steps(table.table),
+            refine_rules=_refine_rules(table.table),
             name=name,
             several=several,
         )
@@ -329,6 +333,27 @@ def _configured_paths(
             )
         values[key] = value
     return values
+
+
+def _refine_rules(section: Mapping[str, object]) -> tuple[str, ...] | None:
+    """The ``refine-rules`` list, each a rule name (None when not configured)."""
+    if "refine-rules" not in section:
+        return None
+    given = section["refine-rules"]
+    names: list[object] = given if isinstance(given, list) else []
+    if not isinstance(given, list):
+        got = _type_name(given)
+    else:
+        wrong = next((n for n in given if not isinstance(n, str) or n not in REFINE_RULES), None)
+        got = "" if wrong is None else repr(wrong) if isinstance(wrong, str) else _type_name(wrong)
+    if got:
+        raise OverlayMergeError(
+            f"{_PYPROJECT}: [tool.overlay-merge] refine-rules: expected a list of rule names, "
+            f"got {got}",
+            f"name rules among {', '.join(REFINE_RULES)}: "
+            'refine-rules = ["whitespace", "adjacent"]',
+        )
+    return tuple(dict.fromkeys(str(n) for n in names))
 
 
 def _globs(section: Mapping[str, object]) -> list[str]:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 SHORT_SHA = 7  # as git abbreviates commits in its messages
+# The refined strategy's rules by name (core/refine/ implements them; the
+# configuration's ``refine-rules`` is checked against these without loading them).
+REFINE_RULES = ("whitespace", "unordered", "adjacent", "tokens")
 
 
 def short_sha(sha: str) -> str:

@@ -414,7 +414,14 @@ def _merged(planner: Planner, item: FilePlan) -> FilePlan:
         return replace(item, state=BumpState.CONVERGED)
     labels = conflict_labels(item.base_commit, planner.target)
     merge = merge_sides(
-        base, ours, theirs, labels, planner.style, strategy=planner.strategy, path=item.target_path
+        base,
+        ours,
+        theirs,
+        labels,
+        planner.style,
+        strategy=planner.strategy,
+        path=item.target_path,
+        rules=planner.deployment.layout.refine_rules,
     )
     if base is None:
         state = BumpState.ADDED_UPSTREAM
