@@ -171,8 +171,8 @@ KINDS: Final[dict[str, Kind]] = {
     "contained": contained,
     "append": append,
 }
-# bench/merge_corpus.py (README, Merge quality), right/wrong where judged: reformat 12/3,
-# contained 57/15; append 9/56 is off.
+# bench/merge_corpus.py (README, Merge quality), right/wrong where judged: reformat 12/4,
+# contained 57/17; append 9/56 is off.
 DEFAULT_KINDS: Final = ("reformat", "contained")
 
 
