@@ -8,9 +8,9 @@ its name (Python: the canonical name and the environment marker, parsed by
 both pin the same way is left, one the deployment names without a version
 (``astroscrappy``, npm ``*``) keeps upstream's pin, and one both pin
 differently takes the *deployment's* requirement, in upstream's place — a
-**collision**, reported (docs/design.md §9).  Upstream's file keeps its layout: TOML is edited with
-tomlkit (comments, order and spacing stay), ``package.json`` keeps its key
-order, indentation and final newline.
+**collision**, reported (docs/design.md §9).  Upstream's file keeps its layout:
+TOML is edited with tomlkit (comments, order and spacing stay), ``package.json``
+keeps its key order, indentation and final newline.
 """
 
 from __future__ import annotations
@@ -78,17 +78,20 @@ def _merge_python(merge: DependencyMerge, source: bytes, into: bytes) -> MergeOu
     wanted = _toml_at(tomlkit.parse(_text(source, merge.source)), merge.source, list)
     document = tomlkit.parse(_text(into, merge.into))
     target = _toml_at(document, merge.into, list)
-    index = {_requirement(item, merge.into)[0]: i for i, item in enumerate(target)}
+    # Upstream's requirements parsed once: by (name, marker), their place and parse.
+    index = {}
+    for i, item in enumerate(target):
+        key, parsed = _requirement(item, merge.into)
+        index[key] = (i, parsed)
     added, collisions = [], []
     for item in wanted:
         key, req = _requirement(item, merge.source)
-        where = index.get(key)
-        if where is None:
+        if key not in index:
             target.append(str(item))
-            index[key] = len(target) - 1
+            index[key] = (len(target) - 1, req)
             added.append(str(item))
             continue
-        _, theirs = _requirement(target[where], merge.into)
+        where, theirs = index[key]
         if _asks_any_version(req):
             # "astroscrappy" beside upstream's "astroscrappy==1.3.0" asks for the package,
             # not for another version: upstream's pin stays (with the deployment's extras).

@@ -340,20 +340,20 @@ def _refine_rules(section: Mapping[str, object]) -> tuple[str, ...] | None:
     if "refine-rules" not in section:
         return None
     given = section["refine-rules"]
-    names: list[object] = given if isinstance(given, list) else []
     if not isinstance(given, list):
-        got = _type_name(given)
-    else:
-        wrong = next((n for n in given if not isinstance(n, str) or n not in REFINE_RULES), None)
-        got = "" if wrong is None else repr(wrong) if isinstance(wrong, str) else _type_name(wrong)
-    if got:
-        raise OverlayMergeError(
-            f"{_PYPROJECT}: [tool.overlay-merge] refine-rules: expected a list of rule names, "
-            f"got {got}",
-            f"name rules among {', '.join(REFINE_RULES)}: "
-            'refine-rules = ["whitespace", "adjacent"]',
-        )
-    return tuple(dict.fromkeys(str(n) for n in names))
+        raise _bad_rules(_type_name(given))
+    wrong = next((n for n in given if not isinstance(n, str) or n not in REFINE_RULES), None)
+    if wrong is not None:
+        raise _bad_rules(repr(wrong) if isinstance(wrong, str) else _type_name(wrong))
+    return tuple(dict.fromkeys(given))
+
+
+def _bad_rules(got: str) -> OverlayMergeError:
+    return OverlayMergeError(
+        f"{_PYPROJECT}: [tool.overlay-merge] refine-rules: expected a list of rule names, "
+        f"got {got}",
+        f'name rules among {", ".join(REFINE_RULES)}: refine-rules = ["whitespace", "adjacent"]',
+    )
 
 
 def _globs(section: Mapping[str, object]) -> list[str]:
